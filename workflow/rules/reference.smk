@@ -1,0 +1,24 @@
+# Reference: tie the LOS velocities to GNSS in a stated frame; the reference plate's LOS velocity.
+
+
+rule reference:
+    """Calibrate to GNSS and compute the plate-motion LOS velocity."""
+    input:
+        timeseries=f"{WORK}/{{frame}}/timeseries.h5",
+        geometry=f"{WORK}/{{frame}}/geometry.h5",
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+    output:
+        calibrated=f"{WORK}/{{frame}}/calibrated.h5",
+        residuals=f"{RESULTS}/{{frame}}/gnss_residuals.csv",
+    params:
+        reference=config["reference"],
+    log:
+        f"{LOGS}/{{frame}}/reference.log",
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../../scripts/reference.py"

@@ -1,0 +1,24 @@
+# Stack: the coregistered SLC stack (HDF5) and the frame geometry from orbits and DEM.
+
+
+rule stack:
+    """Ingest the frame's CSLC files into one chunked stack; compute LOS geometry."""
+    input:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+    output:
+        slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
+        slc_geometry=f"{WORK}/{{frame}}/stack/geometry.h5",
+        geometry=f"{WORK}/{{frame}}/geometry.h5",
+    params:
+        stack=config["stack"],
+        strides=config["phase_linking"]["strides"],
+    log:
+        f"{LOGS}/{{frame}}/stack.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    conda:
+        ENV
+    script:
+        "../../scripts/stack.py"
