@@ -122,6 +122,15 @@ class Grid:
             self.crs,
         )
 
+    def almost_equal(self, other: Grid, tolerance: float = 1e-6) -> bool:
+        """Same shape and CRS, and a transform equal to ``tolerance`` of a pixel."""
+        if self.shape != other.shape or self.crs != other.crs:
+            return False
+        dx, dy = abs(self.transform[1]), abs(self.transform[5])
+        scale = np.array([dx, dx, 1.0, dy, 1.0, dy])
+        diff = np.abs(np.subtract(self.transform, other.transform)) / scale
+        return bool(np.all(diff <= tolerance))
+
     def to_attrs(self) -> dict[str, str]:
         """Attributes for an HDF5 file or group (see :meth:`from_attrs`)."""
         return {

@@ -39,7 +39,9 @@ def rule_logging(smk: Any) -> Iterator[logging.Logger]:
     set_threads(int(smk.threads))
     start = time.perf_counter()
     rule = getattr(smk, "rule", "rule")
-    logger.info("%s started with %d thread(s), wildcards %s", rule, smk.threads, dict(smk.wildcards))
+    logger.info(
+        "%s started with %d thread(s), wildcards %s", rule, smk.threads, dict(smk.wildcards)
+    )
     try:
         yield logger
     except BaseException:

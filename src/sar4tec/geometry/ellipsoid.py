@@ -45,9 +45,7 @@ def ecef_to_enu_vectors(vectors, lat_deg, lon_deg) -> np.ndarray:
     """Rotate ECEF vectors (last axis x, y, z) into the local ENU frame at geodetic points."""
     east, north, up = _enu_basis(lat_deg, lon_deg)
     v = np.asarray(vectors, dtype=np.float64)
-    return np.stack(
-        [np.sum(v * east, -1), np.sum(v * north, -1), np.sum(v * up, -1)], axis=-1
-    )
+    return np.stack([np.sum(v * east, -1), np.sum(v * north, -1), np.sum(v * up, -1)], axis=-1)
 
 
 def enu_to_ecef_vectors(enu, lat_deg, lon_deg) -> np.ndarray:

@@ -28,7 +28,9 @@ def los_unit_vector(incidence_deg, heading_deg, look: str = "right") -> np.ndarr
     if look not in ("right", "left"):
         raise ValueError(f"look must be 'right' or 'left', got {look!r}")
     inc = np.radians(np.asarray(incidence_deg, dtype=np.float64))
-    azimuth = np.radians(np.asarray(heading_deg, dtype=np.float64) + (-90.0 if look == "right" else 90.0))
+    azimuth = np.radians(
+        np.asarray(heading_deg, dtype=np.float64) + (-90.0 if look == "right" else 90.0)
+    )
     east = np.sin(inc) * np.sin(azimuth)
     north = np.sin(inc) * np.cos(azimuth)
     up = np.cos(inc) * np.ones_like(azimuth)
@@ -46,6 +48,4 @@ def incidence_heading_from_los(los_enu, look: str = "right") -> tuple[np.ndarray
 
 def project_enu_to_los(east, north, up, los_east, los_north, los_up):
     """LOS component (+ toward the satellite) of an ENU displacement or velocity."""
-    return (
-        np.asarray(east) * los_east + np.asarray(north) * los_north + np.asarray(up) * los_up
-    )
+    return np.asarray(east) * los_east + np.asarray(north) * los_north + np.asarray(up) * los_up
