@@ -8,6 +8,7 @@ of what is missing.  The format is described in ``docs/architecture.md``.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ class Manifest:
     era5: list[Path]
     ionex: list[Path]
     gnss: GnssSource | None
+    safe: list[Acquisition] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -55,7 +57,7 @@ class Manifest:
         return [a.sensing_time for a in self.slc]
 
 
-_KNOWN = {"frame", "source", "slc", "orbits", "dem", "water_mask", "era5", "ionex", "gnss"}
+_KNOWN = {"frame", "source", "slc", "safe", "orbits", "dem", "water_mask", "era5", "ionex", "gnss"}
 
 
 def read_manifest(path: str | Path, *, check_files: bool = True) -> Manifest:
@@ -78,13 +80,18 @@ def read_manifest(path: str | Path, *, check_files: bool = True) -> Manifest:
         return full
 
     try:
-        slc = sorted(
-            (
-                Acquisition(resolve(item["path"], "slc"), parse_time(item["sensing_time"]))
-                for item in raw["slc"]
-            ),
-            key=lambda a: a.sensing_time,
+        slc, safe = (
+            sorted(
+                (
+                    Acquisition(resolve(item["path"], key), parse_time(item["sensing_time"]))
+                    for item in raw.get(key, [])
+                ),
+                key=lambda a: a.sensing_time,
+            )
+            for key in ("slc", "safe")
         )
+        if "slc" not in raw:
+            raise KeyError("slc")
         gnss = raw.get("gnss")
         return Manifest(
             path=path,
@@ -99,14 +106,26 @@ def read_manifest(path: str | Path, *, check_files: bool = True) -> Manifest:
             gnss=GnssSource(resolve(gnss["path"], "gnss"), gnss["format"], gnss["reference_frame"])
             if gnss
             else None,
+            safe=safe,
             extra={k: v for k, v in raw.items() if k not in _KNOWN},
         )
     except KeyError as err:
         raise ValueError(f"{path}: manifest has no {err} entry") from None
 
 
+def relative(path: str | os.PathLike, base: str | os.PathLike) -> str:
+    """``path`` relative to ``base`` (POSIX separators), also across sibling folders."""
+    return Path(os.path.relpath(Path(path).absolute(), Path(base).absolute())).as_posix()
+
+
 def write_manifest(path: str | Path, content: dict[str, Any]) -> Path:
-    """Write a manifest atomically (``content`` paths must be relative to its folder)."""
+    """Write a manifest atomically; file entries must be relative (see :func:`relative`).
+
+    Raises
+    ------
+    ValueError
+        A required key (``frame``, ``source``, ``slc``, ``dem``) is missing.
+    """
     missing = {"frame", "source", "slc", "dem"} - set(content)
     if missing:
         raise ValueError(f"manifest for {path} lacks {sorted(missing)}")

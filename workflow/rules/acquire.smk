@@ -21,3 +21,49 @@ rule simulate_frame:
         ENV
     script:
         "../../scripts/simulate_frame.py"
+
+
+rule acquire_sentinel1:
+    """Search and download the frame's Sentinel-1 bursts, orbits, DEM, ERA5 and IONEX."""
+    output:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+    params:
+        spec=lambda wildcards: config["frames"][wildcards.frame],
+        acquire=config["acquire"],
+        cache=config["paths"]["cache"],
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("sentinel1")),
+    log:
+        f"{LOGS}/{{frame}}/acquire.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=720,
+        downloads=1,
+    conda:
+        ENV
+    script:
+        "../../scripts/acquire_frame.py"
+
+
+rule acquire_local:
+    """Link and validate the frame's SAFE products from local archives; fetch orbits and DEM."""
+    output:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+    params:
+        spec=lambda wildcards: config["frames"][wildcards.frame],
+        acquire=config["acquire"],
+        cache=config["paths"]["cache"],
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("local")),
+    log:
+        f"{LOGS}/{{frame}}/acquire.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=120,
+        downloads=1,
+    conda:
+        ENV
+    script:
+        "../../scripts/acquire_frame.py"

@@ -8,7 +8,15 @@ WORK = config["paths"]["work"]
 RESULTS = config["paths"]["results"]
 LOGS = config["paths"]["logs"]
 
+# Frames of the region (cached expansion, sar4tec.regions.select) join the configured ones;
+# each region frame carries its bursts, track, direction and bounds for the acquire rules.
+from sar4tec.regions.select import region_frames
+
+for _fid, _frame in region_frames(config).items():
+    config["frames"].setdefault(_fid, {"source": config["region"]["source"], **_frame})
 FRAMES = list(config["frames"])
+if not FRAMES:
+    raise ValueError("the configuration names no frame: give `frames`, a `region`, or both")
 
 
 def frames_from(source):
