@@ -1,4 +1,6 @@
-# Corrections: one apparent-LOS-displacement layer per acquisition for each effect.
+# Corrections: one apparent-LOS-displacement layer per acquisition for each effect
+# (docs/corrections.md). A disabled correction still writes its layer (zeros, attribute
+# enabled = 0), so the inversion always finds all three files.
 
 CORRECTIONS = ["troposphere", "ionosphere", "tides"]
 
@@ -10,17 +12,18 @@ rule correction:
         geometry=f"{WORK}/{{frame}}/geometry.h5",
     output:
         layer=f"{WORK}/{{frame}}/corrections/{{kind}}.h5",
-    params:
-        corrections=config["corrections"],
-    wildcard_constraints:
-        kind="|".join(CORRECTIONS),
     log:
         f"{LOGS}/{{frame}}/correction_{{kind}}.log",
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=120,
+    wildcard_constraints:
+        kind="|".join(CORRECTIONS),
     conda:
         ENV
+    threads: 1
+    resources:
+        # row blocks of block_rows x columns x ~20 float64 arrays plus the ERA5 fields
+        mem_mb=3000,
+        runtime=60,
+    params:
+        corrections=config["corrections"],
     script:
         "../../scripts/correction.py"
