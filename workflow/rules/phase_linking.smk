@@ -14,8 +14,10 @@ rule phase_linking:
         f"{LOGS}/{{frame}}/phase_linking.log",
     threads: threads_for("phase_linking", 2)
     resources:
-        mem_mb=4000,
-        runtime=240,
+        # blocks of block_size^2 x N dates (complex64) plus per-thread scratch; 2 GB covers
+        # block_size 512 with 200 dates
+        mem_mb=lambda wildcards, attempt: 2000 * attempt,
+        runtime=lambda wildcards, attempt: 240 * attempt,
     conda:
         ENV
     script:

@@ -1,0 +1,290 @@
+"""The sequential phase-linking engine: ministacks outside, blocks with halos inside.
+
+The engine reads and writes *array-likes* by slicing (numpy arrays for the in-memory API,
+h5py datasets for the on-disk driver), so one code path serves both.  It makes two passes:
+
+1. **Amplitude statistics** per SLC pixel, block by block over all dates of the batch, pooled
+   with those of earlier batches (:class:`~sar4tec.phaselink.amplitude.AmplitudeStats`).
+2. **Ministacks** (Ansari, De Zan & Bamler 2017).  The dates are cut into ministacks of
+   ``ministack_size``; each is phase-linked together with the compressed SLCs of the
+   (at most ``max_compressed``) previous ministacks, so the matrix size, and the cost per
+   date, stays bounded.  After linking, a ministack is compressed into one virtual SLC,
+   ``c = mean_k conj(u_k) z_k`` over its dates, with ``u_k`` the linked phasors referenced to
+   the global datum.
+
+   *Datum connection.*  Since ``u_k ~ exp(i (psi_k - psi_0))``, every compressed SLC carries
+   the phase ``psi_0`` of the global reference date.  In a later ministack the linked phasors
+   are therefore referenced to the mean phasor of its compressed SLCs (the first ministack:
+   to its first date), which puts every date of every ministack on the datum of date 0 and
+   averages the datum noise of the compressed SLCs instead of chaining it.
+
+   Within a ministack the blocks are independent; the compressed SLCs of a ministack are
+   written for the whole frame before the next ministack reads them back with halos, so the
+   result does not depend on the block size.
+
+Persistent scatterers keep their own phase: at a PS the phasors ``z / |z|`` of the ministack
+(compressed SLCs included) are referenced with the same datum rule as the DS phasors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+import numpy as np
+
+from sar4tec.phaselink.amplitude import AmplitudeStats, select_ps, valid_samples
+from sar4tec.phaselink.kernel import EMI, EVD, link_pixels
+from sar4tec.phaselink.options import PhaseLinkOptions
+from sar4tec.phaselink.shp import glrt_mask, glrt_threshold, ks_lambda, ks_mask, sorted_amplitudes
+from sar4tec.stack import Block, iter_blocks
+
+logger = logging.getLogger(__name__)
+
+#: ``estimator_used`` code of output pixels that took the phase of a persistent scatterer
+PS = 2
+
+#: names of the output layers on the output grid
+LAYERS_2D = (
+    "temporal_coherence",
+    "shp_count",
+    "estimator_used",
+    "ps_mask",
+    "amplitude_dispersion",
+    "amplitude_mean",
+)
+
+
+def ministacks(n_dates: int, size: int) -> list[tuple[int, int]]:
+    """Date ranges ``[start, stop)`` of consecutive ministacks of at most ``size`` dates."""
+    return [(d0, min(d0 + size, n_dates)) for d0 in range(0, n_dates, size)]
+
+
+def output_centers(start: int, stop: int, stride: int, size: int) -> np.ndarray:
+    """Input index of output pixels ``start..stop-1``: ``i*s + s//2``, clipped to the image."""
+    return np.minimum(np.arange(start, stop) * stride + stride // 2, size - 1)
+
+
+def window_starts(centers: np.ndarray, half: int, size: int) -> tuple[np.ndarray, int]:
+    """First index and length of the windows around ``centers`` in an axis of ``size``.
+
+    Windows are shifted inward at the edges so that every window keeps the full length
+    ``2*half + 1`` (the same number of looks everywhere, hence no edge artefacts in the
+    coherence); an axis shorter than that is used whole.
+    """
+    length = min(2 * half + 1, size)
+    starts = np.clip(centers - half, 0, size - length)
+    return starts.astype(np.int64), length
+
+
+def run_engine(
+    store: MutableMapping[str, Any],
+    options: PhaseLinkOptions,
+    *,
+    n_prev_dates: int = 0,
+    n_prev_compressed: int = 0,
+    block_shape: tuple[int, int] | None = None,
+) -> None:
+    """Phase-link the batch ``store["slc"]`` and fill the output arrays of ``store``.
+
+    Parameters
+    ----------
+    store : mapping of array-likes
+        ``slc`` (N, rows, cols) complex64, the batch; output arrays, already allocated and
+        (when continuing) holding the previous batch's values: ``phase`` (n_prev + N, r, c),
+        ``compressed_slc`` (n_prev_compressed + ministacks, rows, cols), ``amp_count``,
+        ``amp_mean``, ``amp_m2`` (rows, cols), the layers of :data:`LAYERS_2D` (r, c) and,
+        with ``options.closure_phases``, ``closure_phase`` (n_prev + N - 2, r, c) set to NaN.
+    options : PhaseLinkOptions
+        Settings.
+    n_prev_dates, n_prev_compressed : int
+        Dates and compressed SLCs of earlier batches (0 for a fresh start).
+    block_shape : (rows, cols), optional
+        Core block size; the whole image when omitted.
+    """
+    slc = store["slc"]
+    n_dates, rows, cols = slc.shape
+    shape = (rows, cols)
+    block_shape = tuple(block_shape or shape)
+    hy, hx = options.half_window
+    # pass 1: amplitude statistics, pooled with those of earlier batches
+    for blk in iter_blocks(shape, block_shape):
+        stats = AmplitudeStats.from_slc(np.asarray(slc[(slice(None), *blk.core)]))
+        if n_prev_dates:
+            prev = AmplitudeStats(*(np.asarray(store[k][blk.core]) for k in _STATS))
+            stats = prev.combine(stats)
+        for key, value in zip(_STATS, (stats.count, stats.mean, stats.m2), strict=True):
+            store[key][blk.core] = value
+    n_total = n_prev_dates + n_dates
+    # pass 2: ministacks x blocks
+    for m, (d0, d1) in enumerate(ministacks(n_dates, options.ministack_size)):
+        slot = n_prev_compressed + m
+        comp = (max(0, slot - options.max_compressed), slot)
+        logger.info(
+            "ministack %d: dates %d-%d with %d compressed SLC(s)",
+            m, n_prev_dates + d0, n_prev_dates + d1 - 1, comp[1] - comp[0],
+        )  # fmt: skip
+        for blk in iter_blocks(shape, block_shape, (hy, hx), options.strides):
+            _link_block(store, blk, options, (d0, d1), comp, slot, n_prev_dates, n_total)
+
+
+_STATS = ("amp_count", "amp_mean", "amp_m2")
+
+
+def _link_block(
+    store: MutableMapping[str, Any],
+    blk: Block,
+    opt: PhaseLinkOptions,
+    dates: tuple[int, int],
+    comp: tuple[int, int],
+    slot: int,
+    n_prev: int,
+    n_total: int,
+) -> None:
+    """Link one ministack on one block and write its share of every output."""
+    d0, d1 = dates
+    rows, cols = store["slc"].shape[1:]
+    sy, sx = opt.strides
+    rr, cc = blk.read
+    real = np.asarray(store["slc"][d0:d1, rr, cc], dtype=np.complex64)
+    if comp[1] > comp[0]:
+        compressed = np.asarray(store["compressed_slc"][comp[0] : comp[1], rr, cc])
+        z = np.concatenate([compressed.astype(np.complex64), real])
+    else:
+        z = real
+    ncomp = comp[1] - comp[0]
+    n_real = d1 - d0
+    valid_z = valid_samples(z)
+    sample_ok = valid_z.all(axis=0)
+    z_clean = np.where(sample_ok, z, 0).transpose(1, 2, 0)
+    zr = np.ascontiguousarray(z_clean.real, dtype=np.float32)
+    zi = np.ascontiguousarray(z_clean.imag, dtype=np.float32)
+    height, width = sample_ok.shape
+
+    # output pixels of this block, their centres and windows (relative to the read region)
+    wr, wc = blk.write
+    cen_r = output_centers(wr.start, wr.stop, sy, rows) - rr.start
+    cen_c = output_centers(wc.start, wc.stop, sx, cols) - cc.start
+    win_r0, wy = window_starts(cen_r, opt.half_window[0], height)
+    win_c0, wx = window_starts(cen_c, opt.half_window[1], width)
+    center_ok = valid_z[ncomp:][:, cen_r][:, :, cen_c].any(axis=0).astype(np.uint8)
+    sample_u8 = sample_ok.astype(np.uint8)
+
+    stats = AmplitudeStats(*(np.asarray(store[k][rr, cc]) for k in _STATS))
+    if opt.shp_method == "glrt":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_int = np.log(stats.mean_intensity())
+        n_looks = int(stats.count.max()) if stats.count.size else 1
+        shp = glrt_mask(
+            log_int, sample_u8, cen_r, cen_c, win_r0, win_c0, wy, wx,
+            glrt_threshold(max(n_looks, 1), opt.shp_alpha),
+        )  # fmt: skip
+    elif opt.shp_method == "ks":
+        amp_sorted, n_amp = sorted_amplitudes(np.asarray(store["slc"][:, rr, cc]))
+        shp = ks_mask(
+            amp_sorted, n_amp, sample_u8, cen_r, cen_c, win_r0, win_c0, wy, wx,
+            ks_lambda(opt.shp_alpha),
+        )  # fmt: skip
+    else:
+        shp = np.zeros((1, 1, 1, 1), np.uint8)
+
+    nr, nc = cen_r.size, cen_c.size
+    n = z.shape[0]
+    v = np.empty((nr, nc, n), np.complex64)
+    tcoh = np.empty((nr, nc), np.float32)
+    est = np.empty((nr, nc), np.uint8)
+    count = np.empty((nr, nc), np.int32)
+    closure = np.empty((nr, nc, max(n_real - 2, 0) if opt.closure_phases else 0), np.float32)
+    link_pixels(
+        zr, zi, sample_u8, win_r0, win_c0, wy, wx, center_ok, shp, opt.shp_method != "rect",
+        EMI if opt.estimator == "emi" else EVD, opt.regularization, opt.max_iterations,
+        opt.tolerance, ncomp, v, tcoh, est, count, closure,
+    )  # fmt: skip
+    u = _reference(v.transpose(2, 0, 1), ncomp)  # (n, nr, nc)
+
+    # persistent scatterers of the core, their own referenced phasors, one per output cell
+    core_r = slice(blk.core[0].start - rr.start, blk.core[0].stop - rr.start)
+    core_c = slice(blk.core[1].start - cc.start, blk.core[1].stop - cc.start)
+    core_stats = stats[core_r, core_c]
+    ps = select_ps(core_stats, opt.ps_threshold, n_total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_core = z[:, core_r, core_c]
+        ps_phasor = _reference(
+            np.where(valid_z[:, core_r, core_c], z_core / abs(z_core), np.nan), ncomp
+        )
+    cell_ps, cell_r, cell_c = _brightest_ps(ps, core_stats.mean, (sy, sx), (nr, nc))
+
+    # merge PS into the DS result (on the output grid)
+    u_out = u[ncomp:].copy()
+    u_out[:, cell_ps] = ps_phasor[ncomp:, cell_r[cell_ps], cell_c[cell_ps]]
+    tcoh[cell_ps] = 1.0
+    est[cell_ps] = PS
+    first = n_prev + d0 == 0
+    out = (slice(n_prev + d0, n_prev + d1), wr, wc)
+    store["phase"][out] = np.angle(u_out).astype(np.float32)
+    weight_old = n_prev + d0
+    if first:
+        store["temporal_coherence"][wr, wc] = tcoh
+        store["estimator_used"][wr, wc] = est
+        store["shp_count"][wr, wc] = count
+    else:
+        old = np.asarray(store["temporal_coherence"][wr, wc])
+        new_tc = (old * weight_old + tcoh * n_real) / (weight_old + n_real)
+        store["temporal_coherence"][wr, wc] = new_tc.astype(np.float32)
+        old_est = np.asarray(store["estimator_used"][wr, wc])
+        store["estimator_used"][wr, wc] = np.where(cell_ps, PS, np.minimum(old_est, est))
+        store["shp_count"][wr, wc] = np.minimum(np.asarray(store["shp_count"][wr, wc]), count)
+    if d0 == 0:
+        disp = core_stats.dispersion()
+        ci_r = cen_r - core_r.start
+        ci_c = cen_c - core_c.start
+        pick_r = np.where(cell_ps, cell_r, ci_r[:, None])
+        pick_c = np.where(cell_ps, cell_c, ci_c[None, :])
+        store["ps_mask"][wr, wc] = cell_ps.astype(np.uint8)
+        store["amplitude_dispersion"][wr, wc] = disp[pick_r, pick_c].astype(np.float32)
+        store["amplitude_mean"][wr, wc] = core_stats.mean[pick_r, pick_c].astype(np.float32)
+    if closure.shape[2]:
+        store["closure_phase"][n_prev + d0 : n_prev + d0 + closure.shape[2], wr, wc] = (
+            closure.transpose(2, 0, 1)
+        )
+
+    # compress the ministack: each SLC pixel uses the phasors of its output cell, a PS its own
+    r_idx = (np.arange(core_r.start, core_r.stop) + rr.start) // sy - wr.start
+    c_idx = (np.arange(core_c.start, core_c.stop) + cc.start) // sx - wc.start
+    u_pix = u[ncomp:][:, r_idx][:, :, c_idx]
+    u_pix = np.where(ps, ps_phasor[ncomp:], u_pix)
+    real_core = real[:, core_r, core_c]
+    terms = np.conj(u_pix) * real_core
+    use = valid_z[ncomp:, core_r, core_c] & np.isfinite(terms)
+    n_use = use.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        compressed_new = np.where(n_use > 0, np.where(use, terms, 0).sum(axis=0) / n_use, 0)
+    store["compressed_slc"][(slot, *blk.core)] = compressed_new.astype(np.complex64)
+
+
+def _reference(phasors: np.ndarray, ncomp: int) -> np.ndarray:
+    """Reference phasors ``(n, ...)`` to the datum: date 0, or the mean compressed phasor."""
+    ref = phasors[0] if ncomp == 0 else np.nansum(phasors[:ncomp], axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = np.where(abs(ref) > 0, ref / abs(ref), np.nan)
+    out = (phasors * np.conj(ref)).astype(np.complex64)
+    if ncomp == 0:
+        out[0] = np.abs(out[0])  # exactly 0 phase on the reference date, not rounding noise
+    return out
+
+
+def _brightest_ps(
+    ps: np.ndarray, mean_amp: np.ndarray, strides: tuple[int, int], out_shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each output cell of a core block: has a PS, and the core row/col of its brightest."""
+    sy, sx = strides
+    nr, nc = out_shape
+    pad = ((0, nr * sy - ps.shape[0]), (0, nc * sx - ps.shape[1]))
+    score = np.pad(np.where(ps, mean_amp, -np.inf), pad, constant_values=-np.inf)
+    cells = score.reshape(nr, sy, nc, sx).transpose(0, 2, 1, 3).reshape(nr, nc, sy * sx)
+    best = cells.argmax(axis=2)
+    has = np.isfinite(np.take_along_axis(cells, best[..., None], axis=2)[..., 0])
+    rows = np.arange(nr)[:, None] * sy + best // sx
+    cols = np.arange(nc)[None, :] * sx + best % sx
+    return has, rows, cols
