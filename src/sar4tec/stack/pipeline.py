@@ -34,10 +34,14 @@ def build_stack(
     manifest = read_manifest(manifest_path)
     if not manifest.orbits:
         raise ValueError(f"{manifest_path}: no orbit files listed; the geometry needs them")
-    infos = sorted(
-        (read_cslc_info(a.path, polarization) for a in manifest.slc),
-        key=lambda info: info.sensing_start,
-    )
+    if not manifest.slc:
+        raise ValueError(
+            f"{manifest_path}: no coregistered SLCs ('slc' is empty); SAFE/burst inputs must be "
+            "geocoded into CSLCs first"
+        )
+    # manifest.slc is in time order; its sensing times (frame centre) label the dates, the
+    # same times the correction stages use
+    infos = [read_cslc_info(a.path, polarization) for a in manifest.slc]
     orbits = [read_eof(path) for path in manifest.orbits]
     date_orbits = [acquisition_orbit(orbits, i.sensing_start, i.sensing_stop) for i in infos]
     grid = infos[0].grid
@@ -57,6 +61,7 @@ def build_stack(
     write_slc_stack(
         infos,
         slc_stack_path,
+        sensing_times=manifest.sensing_times,
         polarization=polarization,
         block_size=block_size,
         bperp=bperp,

@@ -67,6 +67,7 @@ def write_slc_stack(
     infos: Sequence[CslcInfo],
     out_path: str | Path,
     *,
+    sensing_times: Sequence[datetime] | None = None,
     polarization: str = "VV",
     block_size: int = 256,
     bperp: np.ndarray | None = None,
@@ -74,10 +75,17 @@ def write_slc_stack(
 ) -> Path:
     """Copy CSLC files, sorted by time, into one stack file block by block.
 
-    Memory stays at one block of one date. Zero-valued pixels (no data in CSLC products)
-    become NaN.
+    ``sensing_times`` (one per file, e.g. the frame-centre times of the manifest) label the
+    dates; by default the files' zero-Doppler start times.  Memory stays at one block of one
+    date.  Zero-valued pixels (no data in CSLC products) become NaN.
     """
-    infos = sorted(infos, key=lambda info: info.sensing_start)
+    if sensing_times is None:
+        sensing_times = [info.sensing_start for info in infos]
+    if len(sensing_times) != len(infos):
+        raise ValueError("one sensing time per SLC file is needed")
+    order = sorted(range(len(infos)), key=lambda k: sensing_times[k])
+    infos = [infos[k] for k in order]
+    sensing_times = [sensing_times[k] for k in order]
     check_consistent(infos)
     grid = infos[0].grid
     n = len(infos)
@@ -90,7 +98,7 @@ def write_slc_stack(
                 values[values == 0] = np.nan + 1j * np.nan
                 data[(k,) + block.core] = values
             log.info("stacked %d/%d %s", k + 1, n, info.path.name)
-        write_times(f, [info.sensing_start for info in infos])
+        write_times(f, sensing_times)
         f.create_dataset(
             "bperp",
             data=np.zeros(n, np.float32) if bperp is None else np.asarray(bperp, np.float32),
