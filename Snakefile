@@ -16,6 +16,7 @@ validate_config(config)
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/acquire.smk"
+include: "workflow/rules/geocode.smk"
 include: "workflow/rules/stack.smk"
 include: "workflow/rules/phase_linking.smk"
 include: "workflow/rules/unwrap.smk"

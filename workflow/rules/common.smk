@@ -36,3 +36,13 @@ def threads_for(stage, default=1):
 
 wildcard_constraints:
     frame=frame_pattern(FRAMES),
+
+
+CORRECTIONS = ["troposphere", "ionosphere", "tides"]
+
+
+def stack_manifest(wildcards):
+    """The frame's manifest with `slc` filled: the geocoded CSLCs, or the simulator's own."""
+    if config["frames"][wildcards.frame]["source"] == "simulate":
+        return f"{DATA}/{wildcards.frame}/manifest.json"
+    return f"{WORK}/{wildcards.frame}/cslc/manifest.json"

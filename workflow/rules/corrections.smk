@@ -2,13 +2,11 @@
 # (docs/corrections.md). A disabled correction still writes its layer (zeros, attribute
 # enabled = 0), so the inversion always finds all three files.
 
-CORRECTIONS = ["troposphere", "ionosphere", "tides"]
-
 
 rule correction:
     """Compute one correction layer (troposphere, ionosphere or tides) on the output grid."""
     input:
-        manifest=f"{DATA}/{{frame}}/manifest.json",
+        manifest=stack_manifest,
         geometry=f"{WORK}/{{frame}}/geometry.h5",
     output:
         layer=f"{WORK}/{{frame}}/corrections/{{kind}}.h5",

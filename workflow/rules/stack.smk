@@ -4,7 +4,7 @@
 rule stack:
     """Ingest the frame's CSLC files into one chunked stack; compute LOS geometry."""
     input:
-        manifest=f"{DATA}/{{frame}}/manifest.json",
+        manifest=stack_manifest,
     output:
         slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
         slc_geometry=f"{WORK}/{{frame}}/stack/geometry.h5",

@@ -1,0 +1,75 @@
+# Geocode: Sentinel-1 bursts (SAFE products or single bursts) → coregistered CSLCs on one grid.
+# Real frames (source sentinel1/local) list SAFE products under `safe` in data/{frame}/manifest.json;
+# the checkpoint groups them into acquisitions, one job geocodes each date, and the aggregate
+# writes work/{frame}/cslc/manifest.json with `slc` filled, which the stack rule reads.
+from sar4tec.sentinel1.geocode_stage import plan_dates
+
+
+def cslc_files(wildcards):
+    """One CSLC per acquisition date of the frame's plan (known once the checkpoint ran)."""
+    plan = checkpoints.geocode_plan.get(frame=wildcards.frame).output.plan
+    return [f"{WORK}/{wildcards.frame}/cslc/{date}.h5" for date in plan_dates(plan)]
+
+
+checkpoint geocode_plan:
+    """Group the frame's SAFE products / bursts into acquisitions (one per date)."""
+    input:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+    output:
+        plan=f"{WORK}/{{frame}}/cslc/plan.json",
+    log:
+        f"{LOGS}/{{frame}}/geocode_plan.log",
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("sentinel1") + frames_from("local")),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/geocode_plan.py"
+
+
+rule geocode_date:
+    """Back-geocode one date's bursts onto the frame's CSLC grid (orbit + DEM, deramped sinc)."""
+    input:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+        plan=f"{WORK}/{{frame}}/cslc/plan.json",
+    output:
+        cslc=f"{WORK}/{{frame}}/cslc/{{date}}.h5",
+    log:
+        f"{LOGS}/{{frame}}/geocode_{{date}}.log",
+    wildcard_constraints:
+        date=r"\d{8}",
+    conda:
+        ENV
+    threads: config["stack"]["geocode_threads"]
+    resources:
+        # blocks of block_size² pixels and the burst windows under them: ~30 MB at 256
+        mem_mb=2000,
+        # ~1.5 h per date and core for a 9-burst x 3-swath frame at the default spacing
+        runtime=360,
+    params:
+        stack=config["stack"],
+    script:
+        "../../scripts/geocode_date.py"
+
+
+rule geocode_manifest:
+    """The frame manifest with `slc` listing the geocoded CSLCs (paths relative to it)."""
+    input:
+        manifest=f"{DATA}/{{frame}}/manifest.json",
+        cslc=cslc_files,
+    output:
+        manifest=f"{WORK}/{{frame}}/cslc/manifest.json",
+    log:
+        f"{LOGS}/{{frame}}/geocode_manifest.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/geocode_manifest.py"
