@@ -14,9 +14,9 @@ from sar4tec.acquire.dem import frame_dem, geoid_to_ellipsoid, glo30_tile_names
 from sar4tec.acquire.download import OfflineError
 from sar4tec.acquire.frame import acquire_frame
 from sar4tec.acquire.local import scan_archives, select_products
-from sar4tec.manifest import read_manifest
 from sar4tec.acquire.orbits import choose_orbit, orbit_files, parse_orbit_names
 from sar4tec.acquire.testserver import LocalServer, Resource
+from sar4tec.manifest import read_manifest
 
 pytestmark = pytest.mark.network
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -196,12 +197,17 @@ def test_download_of_found_granules_uses_the_cache(cmr, certificate, tmp_path, r
     with files:
         moved = []
         for g in granules:
+            # a burst comes as a TIFF plus the XML with its own annotation
+            assert g.metadata_url == g.url[: -len(".tiff")] + ".xml"
             path = "/" + g.url.split("/", 3)[3]
+            meta = path[: -len(".tiff")] + ".xml"
             files.resources[path] = Resource(payload[: g.size], faults=["drop"])
-            moved.append(type(g)(g.name, files.url(path), g.sensing_time, g.burst_id, g.size))
+            files.resources[meta] = Resource(b"<burst-metadata/>")
+            moved.append(replace(g, url=files.url(path), metadata_url=files.url(meta)))
         paths = download(moved, tmp_path, workers=2, backoff=0.01)
     assert [p.read_bytes() for p in paths] == [payload[: g.size] for g in granules]
     assert [p.name for p in paths] == [g.name + ".tiff" for g in granules]
+    assert all(p.with_suffix(".xml").read_bytes() == b"<burst-metadata/>" for p in paths)
     assert download(moved, tmp_path, offline=True) == paths
     with pytest.raises(OfflineError, match="offline mode"):
         download(moved, tmp_path / "empty", offline=True)

@@ -38,6 +38,7 @@ class Granule:
     size: int | None = None
     mission: str = "S1A"
     bounds: tuple[float, float, float, float] | None = None
+    metadata_url: str | None = None
 
     @property
     def date(self) -> str:
@@ -49,6 +50,11 @@ class Granule:
         """Name in the cache: the granule name plus the URL's extension."""
         suffix = Path(self.url.split("?")[0]).suffix
         return self.name if self.name.endswith(suffix) else self.name + suffix
+
+    @property
+    def metadata_filename(self) -> str | None:
+        """Cache name of a single burst's metadata XML (next to its TIFF), if it has one."""
+        return Path(self.filename).stem + ".xml" if self.metadata_url else None
 
 
 def earthdata_auth() -> dict[str, tuple[str, str]] | None:
@@ -78,6 +84,8 @@ def _granule(product) -> Granule:
         size=int(size) if size else None,
         mission="S1" + platform[-1].upper(),
         bounds=tuple(shapely.geometry.shape(geometry).bounds) if geometry else None,
+        # a single burst's annotation, orbit and timing come in an XML of its own
+        metadata_url=next(iter(props.get("additionalUrls") or []), None) if burst else None,
     )
 
 
@@ -183,13 +191,22 @@ def download(
 ) -> list[Path]:
     """Fetch every granule into ``cache_dir`` with at most ``workers`` transfers at once.
 
-    ``auth`` defaults to :func:`earthdata_auth` (else ``~/.netrc``).  Returns the paths in the
-    order of ``granules``.
+    A single burst's metadata XML is fetched next to its TIFF (same stem), because geocoding
+    needs it.  ``auth`` defaults to :func:`earthdata_auth` (else ``~/.netrc``).  Returns the
+    data paths in the order of ``granules``.
     """
     auth = earthdata_auth() if auth is None else auth
     cache = Path(cache_dir)
 
     def one(g: Granule) -> Path:
+        if g.metadata_url:
+            fetch(
+                g.metadata_url,
+                cache / g.metadata_filename,
+                auth=auth,
+                offline=offline,
+                **fetch_options,
+            )
         return fetch(
             g.url,
             cache / g.filename,
