@@ -151,3 +151,19 @@ def test_missing_inputs_are_named(frame, tmp_path):
     with pytest.raises(ValueError, match="no IONEX file covers"):
         write_layer("ionosphere", manifest, geometry, tmp_path / "i.h5", settings())
     assert not (tmp_path / "t.h5").exists()
+
+
+def test_ionosphere_layer_for_headings_across_180(frame, tmp_path):
+    """A descending frame whose headings straddle ±180° (the blockwise range scan must keep
+    the table's heading axis 0.2° wide, not 360°)."""
+    manifest, geometry, grid, (lat, lon, _, inc, _, _) = frame
+    heading = np.where(np.arange(grid.cols) % 2, 179.9, -179.9) * np.ones((grid.rows, 1))
+    with h5py.File(geometry, "r+") as f:
+        f["heading"][...] = heading.astype(np.float32)
+    out = write_layer("ionosphere", manifest, geometry, tmp_path / "i.h5", settings(block_rows=7))
+    layer, attrs, _, _ = read_layer(out)
+    maps = ionosphere.read_ionex(json.loads(attrs["source_per_date"])[0][0])
+    i, h = (a.astype(np.float32).astype(float) for a in (inc, heading))
+    for n, when in enumerate(TIMES):
+        expected = ionosphere.slant_range_change(maps, lat, lon, i, h, when)
+        np.testing.assert_allclose(layer[n], expected, atol=1e-6)  # as for the other layers

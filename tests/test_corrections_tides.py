@@ -8,7 +8,7 @@ import numpy as np
 import pysolid
 import pytest
 
-from sar4tec.corrections.tides import enu_displacement, los_displacement
+from sar4tec.corrections.tides import enu_displacement, enu_grid, interpolate, los_displacement
 from sar4tec.geometry import los_unit_vector
 from sar4tec.grid import Grid
 
@@ -71,3 +71,17 @@ def test_microseconds_round_to_the_second():
         enu_displacement(34.0, -118.0, late),
         enu_displacement(34.0, -118.0, WHEN + timedelta(seconds=1)),
     )
+
+
+def test_kernel_at_nodes_nan_and_outside():
+    glat, glon, enu = enu_grid(WHEN, 33.0, 34.0, -118.5, -117.5)
+    lat, lon = np.meshgrid(glat, glon, indexing="ij")
+    # at its nodes the bilinear kernel returns pysolid's values (node positions are rounded sums
+    # of the step, 1e-15 off: the weights leave 1e-16 m)
+    np.testing.assert_allclose(interpolate(glat, glon, enu, lat, lon), enu, rtol=0, atol=1e-12)
+    los = los_unit_vector(39.0, -12.0)
+    out = interpolate(glat, glon, enu, np.array([33.55, np.nan]), -117.73, tuple(los))
+    assert np.isnan(out[1])
+    assert out[0] == pytest.approx(float(point_mode(33.55, -117.73, WHEN) @ los), abs=1e-6)
+    with pytest.raises(ValueError, match="1 point.* outside the tide grid"):
+        interpolate(glat, glon, enu, np.array([33.5, 34.5]), -118.0)

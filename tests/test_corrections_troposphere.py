@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -276,3 +277,30 @@ def test_bad_inputs(real_data, tmp_path):
         read_weather(bogus)
     with pytest.raises(ValueError, match="does not cover the pixels"):
         tp.slant_delay(real_data / GRIB, 45.0, 130.0, 0.0, 35.0, GRIB_TIME)
+
+
+def test_slant_kernel_is_zenith_over_cosine_and_keeps_nan(real_data):
+    w = read_weather(real_data / GRIB)
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(31.0, 33.0, 500), rng.uniform(130.0, 132.0, 500)
+    height, inc = rng.uniform(0.0, 2000.0, 500), rng.uniform(30.0, 46.0, 500)
+    height[3] = np.nan
+    model = tp.DelayModel(w, GRIB_TIME, (130.0, 31.0, 132.0, 33.0), (0.0, 2000.0))
+    hyd, wet = model.zenith(lat, lon, height)
+    slant = model.slant(lat, lon, height, inc)
+    # one table (hydrostatic + wet) instead of two: the same to rounding
+    np.testing.assert_allclose(slant, (hyd + wet) / np.cos(np.radians(inc)), rtol=1e-13)
+    assert np.isnan(slant[3]) and np.isfinite(np.delete(slant, 3)).all()
+
+
+def test_longitudes_wrap_at_the_antimeridian():
+    """A 0..360° weather grid serves pixels given at negative longitudes."""
+    when = datetime(2020, 1, 1, tzinfo=UTC)
+    base = synthetic_atmosphere([when])
+    q = base.q * np.array([1.0, 1.2, 1.5])  # wetter to the east
+    east = replace(base, lon=np.array([359.5, 359.75, 360.0]), q=q)
+    west = replace(base, lon=np.array([-0.5, -0.25, 0.0]), q=q)
+    lon = np.array([-0.4, -0.1, -0.05])
+    wrapped = tp.slant_delay(east, 10.1, lon, 100.0, 35.0, when)
+    np.testing.assert_allclose(wrapped, tp.slant_delay(west, 10.1, lon, 100.0, 35.0, when))
+    assert np.all(np.diff(wrapped) > 1e-3)

@@ -100,6 +100,26 @@ class Ionex:
             without rotation; ``linear2d``: bilinear on the map nearest in time; ``nearest``:
             nearest node of the nearest map.
         """
+        lat, lon = np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float))
+        nearest = interpolation == "nearest"
+        return sum(
+            weight * self._spatial(index, lat, lon + shift, nearest)
+            for index, weight, shift in self.time_terms(when, interpolation)
+        )
+
+    def time_terms(
+        self, when: datetime, interpolation: str = "rotated"
+    ) -> list[tuple[int, float, float]]:
+        """The maps that make up VTEC at a time: ``[(map index, weight, longitude shift), ...]``.
+
+        VTEC is ``sum(weight * map(lat, lon + shift))``: one map (``nearest``, ``linear2d``) or
+        the two bracketing maps, rotated by ``360° (t - T_i) / day`` for ``rotated``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown ``interpolation`` or a time outside the maps.
+        """
         if interpolation not in INTERPOLATIONS:
             raise ValueError(
                 f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}"
@@ -110,10 +130,8 @@ class Ionex:
                 f"{self.path}: {to_utc(when):%Y-%m-%dT%H:%M:%S}Z outside the maps "
                 f"({self.times[0]:%Y-%m-%dT%H:%M}Z .. {self.times[-1]:%Y-%m-%dT%H:%M}Z)"
             )
-        lat, lon = np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float))
         if interpolation in ("nearest", "linear2d"):
-            index = int(np.argmin(np.abs(self.epochs - t)))
-            return self._spatial(index, lat, lon, nearest=interpolation == "nearest")
+            return [(int(np.argmin(np.abs(self.epochs - t))), 1.0, 0.0)]
         i0 = int(
             np.clip(np.searchsorted(self.epochs, t, side="right") - 1, 0, len(self.epochs) - 2)
         )
@@ -122,9 +140,7 @@ class Ionex:
         rotate = interpolation == "rotated"
         shift0 = 360.0 * (t - t0) / 86400.0 if rotate else 0.0
         shift1 = 360.0 * (t - t1) / 86400.0 if rotate else 0.0
-        return (1.0 - w1) * self._spatial(i0, lat, lon + shift0) + w1 * self._spatial(
-            i0 + 1, lat, lon + shift1
-        )
+        return [(i0, 1.0 - w1, shift0), (i0 + 1, w1, shift1)]
 
     def _spatial(self, index: int, lat, lon, nearest: bool = False) -> np.ndarray:
         """Bilinear (or nearest-node) sample of map ``index``; longitudes wrap around."""
@@ -136,20 +152,24 @@ class Ionex:
         fx = np.mod((lon - lon0) / dlon, span)
         if np.any((fy < -1e-9) | (fy > self.lat.size - 1 + 1e-9)):
             raise ValueError(f"{self.path}: latitude outside the maps")
-        fy = np.clip(fy, 0, self.lat.size - 1)
+        missing = np.isnan(fy) | np.isnan(fx)  # NaN in, NaN out
+        fy = np.where(missing, 0.0, np.clip(fy, 0, self.lat.size - 1))
+        fx = np.where(missing, 0.0, fx)
         ncol = self.lon.size
         if nearest:
-            return grid[np.rint(fy).astype(int), np.rint(fx).astype(int) % ncol]
+            value = grid[np.rint(fy).astype(int), np.rint(fx).astype(int) % ncol]
+            return np.where(missing, np.nan, value)
         iy = np.minimum(np.floor(fy).astype(int), self.lat.size - 2)
         ix = np.floor(fx).astype(int)
         wy, wx = fy - iy, fx - ix
         ix1 = (ix + 1) % ncol if span == ncol else ix + 1  # grids without a repeated 180° column
-        return (
+        value = (
             (1 - wy) * (1 - wx) * grid[iy, ix % ncol]
             + (1 - wy) * wx * grid[iy, np.minimum(ix1, ncol - 1)]
             + wy * (1 - wx) * grid[iy + 1, ix % ncol]
             + wy * wx * grid[iy + 1, np.minimum(ix1, ncol - 1)]
         )
+        return np.where(missing, np.nan, value)
 
 
 def _header_value(line: str) -> str:
@@ -310,20 +330,57 @@ def slant_range_change(
     return range_change_per_tecu(frequency_hz) * vtec / np.cos(np.radians(zen))
 
 
+class IonexFiles:
+    """IONEX files searched by the epochs of their maps, for the acquisitions of a frame.
+
+    Each file is parsed at most once to learn its span (its maps are then dropped unless they
+    serve), and the file last picked stays in memory, so picking a file for every date of a
+    stack reads each file about once instead of once per date.
+    """
+
+    def __init__(self, paths):
+        self.paths = [Path(p) for p in paths]
+        self._spans: dict[Path, tuple[float, float]] = {}
+        self._last: Ionex | None = None
+
+    def pick(self, when: datetime) -> Ionex:
+        """The first file whose map epochs contain ``when``.
+
+        CODE daily files share their midnight maps: the first file listed wins.
+
+        Raises
+        ------
+        ValueError
+            If no file covers ``when`` (the message lists the files and their spans).
+        """
+        t = to_utc(when).timestamp()
+        for path in self.paths:
+            span = self._spans.get(path)
+            if span is not None and not span[0] <= t <= span[1]:
+                continue
+            if self._last is not None and self._last.path == path:
+                return self._last
+            ionex = read_ionex(path)
+            self._spans[path] = (float(ionex.epochs[0]), float(ionex.epochs[-1]))
+            if ionex.epochs[0] <= t <= ionex.epochs[-1]:
+                self._last = ionex
+                return ionex
+        seen = [
+            f"{p.name} ({datetime.fromtimestamp(a, UTC):%Y-%m-%dT%H:%M} .. "
+            f"{datetime.fromtimestamp(b, UTC):%H:%M})"
+            for p, (a, b) in self._spans.items()
+        ]
+        raise ValueError(
+            f"no IONEX file covers {datetime.fromtimestamp(t, UTC):%Y-%m-%dT%H:%M:%S}Z; "
+            f"files: {', '.join(seen) or 'none'}"
+        )
+
+
 def pick_ionex(paths, when: datetime) -> Ionex:
     """Read the IONEX file among ``paths`` whose map epochs contain ``when``.
 
     Files are chosen by the epochs in their headers, not by name; the first one that covers
-    the time wins (CODE daily files share their midnight maps).
+    the time wins (CODE daily files share their midnight maps).  For many dates, keep one
+    :class:`IonexFiles`.
     """
-    when = to_utc(when).timestamp()
-    seen = []
-    for p in paths:
-        ionex = read_ionex(p)
-        if ionex.epochs[0] <= when <= ionex.epochs[-1]:
-            return ionex
-        seen.append(f"{Path(p).name} ({ionex.times[0]:%Y-%m-%dT%H:%M} .. {ionex.times[-1]:%H:%M})")
-    raise ValueError(
-        f"no IONEX file covers {datetime.fromtimestamp(when, UTC):%Y-%m-%dT%H:%M:%S}Z; "
-        f"files: {', '.join(seen) or 'none'}"
-    )
+    return IonexFiles(paths).pick(when)

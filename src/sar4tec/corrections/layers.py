@@ -35,7 +35,12 @@ from sar4tec.manifest import read_manifest
 log = logging.getLogger(__name__)
 
 KINDS = ("troposphere", "ionosphere", "tides")
-GEOMETRY_DATASETS = ("height", "incidence_angle", "heading", "los_east", "los_north", "los_up")
+#: per kind, the geometry datasets it reads
+GEOMETRY_DATASETS = {
+    "troposphere": ("height", "incidence_angle"),
+    "ionosphere": ("incidence_angle", "heading"),
+    "tides": ("los_east", "los_north", "los_up"),
+}
 
 #: per kind, what the layer means (stored as the ``description`` attribute)
 DESCRIPTIONS = {
@@ -49,24 +54,37 @@ Evaluator = Callable[[Block], np.ndarray]
 ForDate = Callable[[datetime], tuple[Evaluator, list[str]]]
 
 
-def _geometry_blocks(geometry: h5py.File, grid: Grid, rows: int) -> Iterator[tuple[slice, Block]]:
-    """Row blocks of the geometry datasets plus the pixel-centre ``lat``/``lon``."""
+def _geometry_blocks(
+    geometry: h5py.File, grid: Grid, rows: int, names: tuple[str, ...]
+) -> Iterator[tuple[slice, Block]]:
+    """Row blocks of the geometry datasets ``names`` plus the pixel-centre ``lat``/``lon``."""
     for r0 in range(0, grid.rows, rows):
         sl = slice(r0, min(r0 + rows, grid.rows))
-        block = {name: geometry[name][sl].astype(np.float64) for name in GEOMETRY_DATASETS}
+        block = {name: geometry[name][sl].astype(np.float64) for name in names}
         block["lat"], block["lon"] = np.meshgrid(grid.y[sl], grid.x, indexing="ij")
         yield sl, block
 
 
-def _height_range(geometry: h5py.File, rows: int) -> tuple[float, float]:
-    lo, hi = np.inf, -np.inf
-    for r0 in range(0, geometry["height"].shape[0], rows):
-        h = geometry["height"][r0 : r0 + rows]
-        if np.isfinite(h).any():
-            lo, hi = min(lo, float(np.nanmin(h))), max(hi, float(np.nanmax(h)))
-    if not np.isfinite(lo):
-        raise ValueError(f"{geometry.filename}: /height holds no finite value")
-    return lo, hi
+def _ranges(geometry: h5py.File, names: tuple[str, ...], rows: int) -> dict[str, tuple]:
+    """Finite ``(min, max)`` of datasets in one blockwise pass (``heading`` by ``angle_range``)."""
+    from sar4tec.corrections.shell import angle_range
+
+    extremes: dict[str, list[float]] = {name: [] for name in names}
+    for r0 in range(0, geometry[names[0]].shape[0], rows):
+        for name in names:
+            values = geometry[name][r0 : r0 + rows]
+            values = values[np.isfinite(values)].astype(np.float64)
+            if values.size:
+                extremes[name] += [values.min(), values.max()]
+                if name == "heading":  # the headings at the ends of the 0..360 range too
+                    turned = np.mod(values, 360.0)
+                    extremes[name] += [values[turned.argmin()], values[turned.argmax()]]
+    out = {}
+    for name, found in extremes.items():
+        if not found:
+            raise ValueError(f"{geometry.filename}: /{name} holds no finite value")
+        out[name] = angle_range(found) if name == "heading" else (min(found), max(found))
+    return out
 
 
 def _troposphere(manifest, geometry, grid, settings, rows) -> ForDate:
@@ -75,7 +93,7 @@ def _troposphere(manifest, geometry, grid, settings, rows) -> ForDate:
     if not manifest.era5:
         raise ValueError(f"{manifest.path}: lists no 'era5' files for the troposphere correction")
     fields = weather_files_for(manifest.era5)
-    heights = _height_range(geometry, rows)
+    heights = _ranges(geometry, ("height",), rows)["height"]
     geoid = settings.get("geoid")
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
@@ -90,17 +108,28 @@ def _troposphere(manifest, geometry, grid, settings, rows) -> ForDate:
 
 
 def _ionosphere(manifest, geometry, grid, settings, rows) -> ForDate:
-    from sar4tec.corrections.ionosphere import pick_ionex, slant_range_change
+    from sar4tec.corrections.ionosphere import IonexFiles
+    from sar4tec.corrections.shell import ShellGeometry
 
     if not manifest.ionex:
         raise ValueError(f"{manifest.path}: lists no 'ionex' files for the ionosphere correction")
     frequency = float(geometry.attrs.get("frequency", SENTINEL1_FREQUENCY))
+    files = IonexFiles(manifest.ionex)
+    ranges = _ranges(geometry, ("heading", "incidence_angle"), rows)
+    lat_range = (float(grid.y.min()), float(grid.y.max()))
+    shells: dict[tuple[float, float], ShellGeometry] = {}  # one table per shell of the files
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
-        ionex = pick_ionex(manifest.ionex, when)
+        ionex = files.pick(when)
+        key = (ionex.shell_height, ionex.base_radius)
+        if key not in shells:
+            shells[key] = ShellGeometry(
+                *key, lat_range, ranges["heading"], ranges["incidence_angle"]
+            )
+        shell = shells[key]
 
         def evaluate(b: Block) -> np.ndarray:
-            return slant_range_change(
+            return shell.range_change(
                 ionex,
                 b["lat"],
                 b["lon"],
@@ -117,22 +146,17 @@ def _ionosphere(manifest, geometry, grid, settings, rows) -> ForDate:
 
 
 def _tides(manifest, geometry, grid, settings, rows) -> ForDate:
-    from scipy.interpolate import RegularGridInterpolator
-
-    from sar4tec.corrections.tides import enu_grid
+    from sar4tec.corrections.tides import enu_grid, interpolate
 
     west, south, east, north = grid.bounds
     step = float(settings["grid_step_deg"])
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
         lat, lon, enu = enu_grid(when, south, north, west, east, step)
-        interp = RegularGridInterpolator((lat, lon), enu)
 
         def evaluate(b: Block) -> np.ndarray:
-            points = np.stack([b["lat"].ravel(), b["lon"].ravel()], axis=-1)
-            tide = interp(points).reshape(*b["lat"].shape, 3)
-            los = np.stack([b["los_east"], b["los_north"], b["los_up"]], axis=-1)
-            return np.sum(tide * los, axis=-1)
+            los = (b["los_east"], b["los_north"], b["los_up"])
+            return interpolate(lat, lon, enu, b["lat"], b["lon"], los)
 
         return evaluate, ["pysolid"]
 
@@ -178,7 +202,8 @@ def write_layer(
     own = settings[kind]
     rows = int(settings["block_rows"])
     with h5py.File(geometry_path, "r") as geometry, atomic_output(output_path) as tmp:
-        missing = [d for d in GEOMETRY_DATASETS if d not in geometry]
+        names = GEOMETRY_DATASETS[kind]
+        missing = [d for d in names if d not in geometry]
         if missing:
             raise ValueError(f"{geometry_path}: lacks dataset(s) {missing}")
         grid = Grid.from_attrs(geometry.attrs)
@@ -200,7 +225,7 @@ def write_layer(
                 for n, when in enumerate(times):
                     evaluate, used = for_date(when)
                     sources.append(used)
-                    for sl, block in _geometry_blocks(geometry, grid, rows):
+                    for sl, block in _geometry_blocks(geometry, grid, rows, names):
                         data[n, sl] = evaluate(block).astype(np.float32)
                     log.info("%s %s from %s", kind, format_time(when), ", ".join(used))
             else:

@@ -126,28 +126,43 @@ def _delay_tables(h, lnp, inv_g, w, heights, hyd, wet):  # pragma: no cover - nu
             wet[k, n] = cum_w[above] + _layer_integral(w[above, n], wk, h[above, n] - hk)
 
 
-@numba.njit(cache=True, parallel=True)
-def _trilinear(table, origin, step, lat, lon, hgt, out):  # pragma: no cover - numba
-    """Trilinear interpolation of ``table[height, lat, lon]`` at points (clamped at the edges)."""
+@numba.njit(cache=True, inline="always")
+def _trilinear_at(table, origin, inv_step, lat, lon, hgt):  # pragma: no cover - numba
+    """Trilinear interpolation of ``table[height, lat, lon]`` at a point (clamped at the edges)."""
     nk, ny, nx = table.shape
+    fk = min(max((hgt - origin[0]) * inv_step[0], 0.0), nk - 1.000001)
+    fy = min(max((lat - origin[1]) * inv_step[1], 0.0), ny - 1.000001)
+    fx = min(max((lon - origin[2]) * inv_step[2], 0.0), nx - 1.000001)
+    if np.isnan(fk + fy + fx):
+        return np.nan
+    k, i, j = int(fk), int(fy), int(fx)
+    a, b, c = fk - k, fy - i, fx - j
+    v = 0.0
+    for dk in range(2):
+        wk = a if dk else 1.0 - a
+        for di in range(2):
+            wi = b if di else 1.0 - b
+            for dj in range(2):
+                wj = c if dj else 1.0 - c
+                v += wk * wi * wj * table[k + dk, i + di, j + dj]
+    return v
+
+
+@numba.njit(cache=True, parallel=True)
+def _trilinear(table, origin, inv_step, wrap, lat, lon, hgt, out):  # pragma: no cover - numba
+    """``table`` at points; ``wrap`` (360 or 0) is added to negative longitudes."""
     for p in numba.prange(lat.size):
-        fk = min(max((hgt[p] - origin[0]) / step[0], 0.0), nk - 1.000001)
-        fy = min(max((lat[p] - origin[1]) / step[1], 0.0), ny - 1.000001)
-        fx = min(max((lon[p] - origin[2]) / step[2], 0.0), nx - 1.000001)
-        if np.isnan(fk + fy + fx):
-            out[p] = np.nan
-            continue
-        k, i, j = int(fk), int(fy), int(fx)
-        a, b, c = fk - k, fy - i, fx - j
-        v = 0.0
-        for dk in range(2):
-            wk = a if dk else 1.0 - a
-            for di in range(2):
-                wi = b if di else 1.0 - b
-                for dj in range(2):
-                    wj = c if dj else 1.0 - c
-                    v += wk * wi * wj * table[k + dk, i + di, j + dj]
-        out[p] = v
+        lon_p = lon[p] + wrap if lon[p] < 0.0 else lon[p]
+        out[p] = _trilinear_at(table, origin, inv_step, lat[p], lon_p, hgt[p])
+
+
+@numba.njit(cache=True, parallel=True)
+def _slant(table, origin, inv_step, wrap, lat, lon, hgt, inc, out):  # pragma: no cover - numba
+    """``table`` at points divided by the cosine of the incidence (degrees)."""
+    for p in numba.prange(lat.size):
+        lon_p = lon[p] + wrap if lon[p] < 0.0 else lon[p]
+        zenith = _trilinear_at(table, origin, inv_step, lat[p], lon_p, hgt[p])
+        out[p] = zenith / np.cos(np.radians(inc[p]))
 
 
 def geoid_undulation(geoid, lat, lon) -> np.ndarray:
@@ -295,28 +310,32 @@ class DelayModel:
             hyd, wet = _node_tables(fields.pressure, z, t, q, glat, undulation, self.heights)
             self.hydrostatic += weight * hyd
             self.wet += weight * wet
+        self.total = self.hydrostatic + self.wet
         self.origin = np.array([self.heights[0], lat[0], lon[0]])
         self.step = np.array([TABLE_STEP, lat[1] - lat[0], lon[1] - lon[0]])
 
     def zenith(self, lat, lon, height) -> tuple[np.ndarray, np.ndarray]:
         """Hydrostatic and wet zenith delays (m) at points (arrays broadcast together)."""
-        lat, lon, height = np.broadcast_arrays(
-            *(np.asarray(a, dtype=np.float64) for a in (lat, lon, height))
-        )
-        flat = [np.ascontiguousarray(a).ravel() for a in (lat, lon, height)]
-        if self.wrap:
-            flat[1] = np.where(flat[1] < 0.0, flat[1] + self.wrap, flat[1])
+        shape, flat = _flat_points(lat, lon, height)
         out = []
         for table in (self.hydrostatic, self.wet):
             values = np.empty(flat[0].size)
-            _trilinear(table, self.origin, self.step, flat[0], flat[1], flat[2], values)
-            out.append(values.reshape(lat.shape))
+            _trilinear(table, self.origin, 1.0 / self.step, self.wrap, *flat, values)
+            out.append(values.reshape(shape))
         return out[0], out[1]
 
     def slant(self, lat, lon, height, incidence_deg) -> np.ndarray:
         """Slant path delay (m, positive = longer path): zenith delay / cos(incidence)."""
-        hyd, wet = self.zenith(lat, lon, height)
-        return (hyd + wet) / np.cos(np.radians(incidence_deg))
+        shape, flat = _flat_points(lat, lon, height, incidence_deg)
+        values = np.empty(flat[0].size)
+        _slant(self.total, self.origin, 1.0 / self.step, self.wrap, *flat, values)
+        return values.reshape(shape)
+
+
+def _flat_points(*arrays) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """The broadcast shape of arrays and their flat, contiguous float64 copies (or views)."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in arrays))
+    return arrays[0].shape, [np.ascontiguousarray(a).ravel() for a in arrays]
 
 
 def _node_tables(pressure, z, t, q, lat, undulation, heights):

@@ -5,7 +5,7 @@ and the DEM, so all dates land on the same grid without any image matching:
 
 1. the pixel's height comes from the ellipsoidal DEM (bilinear);
 2. its zero-Doppler azimuth time ``t`` and slant range ``R`` follow from the orbit
-   (:func:`sar4tec.sentinel1.geometry.zero_doppler_geometry`);
+   (:func:`sar4tec.sentinel1.geometry.zero_doppler_range`);
 3. ``(t, R)`` become fractional burst coordinates ``(line, sample)``, with the bistatic azimuth
    delay of the IPF's time tagging (:meth:`sar4tec.sentinel1.burst.Burst.radar_coordinates`);
 4. of the bursts whose valid samples hold the whole interpolation kernel, the pixel takes the
@@ -40,7 +40,7 @@ from sar4tec.grid import Grid
 from sar4tec.sentinel1.burst import Burst, BurstReader
 from sar4tec.sentinel1.cslc import CslcMetadata, create_cslc
 from sar4tec.sentinel1.deramp import TopsRamp
-from sar4tec.sentinel1.geometry import zero_doppler_geometry
+from sar4tec.sentinel1.geometry import zero_doppler_range
 from sar4tec.sentinel1.interpolate import DEFAULT_TAPS, SincKernel, interpolate
 from sar4tec.sentinel1.orbit import Orbit
 from sar4tec.stack.blocks import iter_blocks
@@ -178,12 +178,12 @@ def geocode_block(
     known = np.isfinite(heights)
     if not known.any():
         return out
-    geo = zero_doppler_geometry(orbit, lat[known], lon[known], heights[known])
-    values = np.full(geo.slant_range.size, np.nan + 0j, dtype=np.complex64)
+    azimuth_time, slant_range = zero_doppler_range(orbit, lat[known], lon[known], heights[known])
+    values = np.full(slant_range.size, np.nan + 0j, dtype=np.complex64)
     candidates, margins = [], []
     for source in sources:
         line, sample = source.burst.radar_coordinates(
-            geo.azimuth_time, geo.slant_range, orbit.reference_epoch, bistatic=bistatic
+            azimuth_time, slant_range, orbit.reference_epoch, bistatic=bistatic
         )
         if source.overlaps(line, sample):
             candidates.append((source, line, sample))
@@ -196,7 +196,7 @@ def geocode_block(
     for k, (source, line, sample) in enumerate(candidates):
         take = covered & (best == k)
         if take.any():
-            values[take] = source.values(line[take], sample[take], geo.slant_range[take])
+            values[take] = source.values(line[take], sample[take], slant_range[take])
     out[known] = values
     return out
 

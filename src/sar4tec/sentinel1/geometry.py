@@ -58,14 +58,53 @@ def _closest_approach_time(orbit: Orbit, target: np.ndarray) -> float:
     return float(orbit.time[k] + frac * (orbit.time[k + 1] - orbit.time[k]))
 
 
+def zero_doppler_time(
+    orbit: Orbit,
+    target: np.ndarray,
+    *,
+    tolerance_s: float = 1e-7,
+    max_iterations: int = 20,
+) -> np.ndarray:
+    """Zero-Doppler azimuth times (seconds since the orbit epoch) of ECEF targets (..., 3).
+
+    Newton iterations on ``f(t) = (X - P(t)) · V(t)`` with the exact derivative
+    ``f'(t) = -|V|² + (X - P) · A`` of the Hermite orbit converge quadratically (2–4 steps).
+    """
+    points = np.asarray(target, dtype=np.float64).reshape(-1, 3)
+    t = np.full(points.shape[0], _closest_approach_time(orbit, points.mean(axis=0)))
+    t_min, t_max = orbit.time[0], orbit.time[-1]
+    for _ in range(max_iterations):
+        position, velocity, acceleration = orbit.interpolate_with_acceleration(
+            np.clip(t, t_min, t_max)
+        )
+        rel = points - position
+        doppler = np.einsum("ij,ij->i", rel, velocity)
+        slope = np.einsum("ij,ij->i", rel, acceleration) - np.einsum("ij,ij->i", velocity, velocity)
+        step = -doppler / slope
+        t = t + step
+        if np.max(np.abs(step)) < tolerance_s:
+            break
+    else:
+        raise RuntimeError("zero-Doppler iterations did not converge")
+    if np.any(t < t_min) or np.any(t > t_max):
+        raise ValueError("some targets are seen outside the time span of the orbit")
+    return t.reshape(np.shape(target)[:-1])
+
+
+def zero_doppler_range(orbit: Orbit, lat, lon, height) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-Doppler azimuth time (s since the orbit epoch) and slant range (m) of targets."""
+    target = geodetic_to_ecef(lat, lon, height)
+    t = zero_doppler_time(orbit, target)
+    position, _ = orbit.interpolate(t)
+    return t, np.linalg.norm(position - target, axis=-1)
+
+
 def zero_doppler_geometry(
     orbit: Orbit,
     lat,
     lon,
     height,
     *,
-    tolerance_s: float = 1e-7,
-    max_iterations: int = 30,
     look: str = "right",
 ) -> ZeroDopplerGeometry:
     """LOS vector, incidence, heading, azimuth time and range of ground points.
@@ -77,31 +116,13 @@ def zero_doppler_geometry(
     lat, lon, height : array_like
         Geodetic coordinates of the targets (degrees, metres above the WGS84 ellipsoid);
         broadcast together.
-    tolerance_s : float
-        Newton iterations stop once every time update is below this (seconds).
-    max_iterations : int
-        Upper bound of Newton iterations; raises if not converged.
     look : {"right", "left"}
         Look side used to express the heading (Sentinel-1 looks right).
     """
     target = geodetic_to_ecef(lat, lon, height)
     shape = target.shape[:-1]
     points = target.reshape(-1, 3)
-    t = np.full(points.shape[0], _closest_approach_time(orbit, points.mean(axis=0)))
-    t_min, t_max = orbit.time[0], orbit.time[-1]
-    for _ in range(max_iterations):
-        position, velocity = orbit.interpolate(np.clip(t, t_min, t_max))
-        rel = points - position
-        doppler = np.einsum("ij,ij->i", rel, velocity)
-        speed2 = np.einsum("ij,ij->i", velocity, velocity)
-        step = doppler / speed2  # Newton with d/dt[(X-P)·V] ≈ -|V|^2
-        t = t + step
-        if np.max(np.abs(step)) < tolerance_s:
-            break
-    else:
-        raise RuntimeError("zero-Doppler iterations did not converge")
-    if np.any(t < t_min) or np.any(t > t_max):
-        raise ValueError("some targets are seen outside the time span of the orbit")
+    t = zero_doppler_time(orbit, points)
     position, velocity = orbit.interpolate(t)
     rel = position - points
     slant_range = np.linalg.norm(rel, axis=1)

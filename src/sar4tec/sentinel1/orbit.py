@@ -96,6 +96,11 @@ class Orbit:
         -------
         position, velocity : ndarray, shape ``S + (3,)``
         """
+        position, velocity, _ = self.interpolate_with_acceleration(seconds)
+        return position, velocity
+
+    def interpolate_with_acceleration(self, seconds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Position, velocity and acceleration (m/s²) of the Hermite interpolant."""
         t = np.asarray(seconds, dtype=np.float64)
         if np.any(t < self.time[0]) or np.any(t > self.time[-1]):
             raise ValueError(
@@ -121,7 +126,10 @@ class Orbit:
             + (-6 * s2 + 6 * s) * p1
             + (3 * s2 - 2 * s) * v1
         ) / h
-        return position, velocity
+        acceleration = (
+            (12 * s - 6) * p0 + (6 * s - 4) * v0 + (6 - 12 * s) * p1 + (6 * s - 2) * v1
+        ) / (h * h)
+        return position, velocity, acceleration
 
 
 def read_eof(path: str | Path) -> Orbit:
