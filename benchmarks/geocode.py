@@ -51,7 +51,7 @@ from sar4tec.constants import phase_to_los  # noqa: E402
 from sar4tec.sentinel1.burst import read_bursts  # noqa: E402
 from sar4tec.sentinel1.geocode import geocode_acquisition  # noqa: E402
 from sar4tec.sentinel1.geocode_stage import cslc_grid  # noqa: E402
-from sar4tec.sentinel1.geometry import zero_doppler_geometry  # noqa: E402
+from sar4tec.sentinel1.geometry import zero_doppler_range  # noqa: E402
 from sar4tec.sentinel1.interpolate import DEFAULT_TAPS, SincKernel, interpolate  # noqa: E402
 
 RESULTS = HERE / "results" / "geocode.json"
@@ -139,7 +139,7 @@ def speed(scene, threads: int, block_size: int = 256) -> dict:
     lat, lon = grid.meshgrid()
     start = time.perf_counter()
     for rows in np.array_split(np.arange(grid.rows), max(grid.rows // block_size, 1)):
-        zero_doppler_geometry(bursts[0].orbit, lat[rows], lon[rows], plane(lat[rows], lon[rows]))
+        zero_doppler_range(bursts[0].orbit, lat[rows], lon[rows], plane(lat[rows], lon[rows]))
     geometry = time.perf_counter() - start
     pixels = grid.rows * grid.cols
     return {
@@ -147,7 +147,7 @@ def speed(scene, threads: int, block_size: int = 256) -> dict:
         "numba_threads": threads,
         "seconds": seconds,
         "pixels_per_second": pixels / seconds,
-        "zero_doppler_geometry_share": geometry / seconds,
+        "zero_doppler_share": geometry / seconds,
     }
 
 

@@ -1,28 +1,15 @@
-# Products: what users open (QGIS, xarray, MintPy, STAC), per frame under results/{frame}/.
+# Products: what users open (QGIS, xarray, MintPy, STAC), per frame under results/{frame}/
+# (docs/products.md); a STAC collection of all frames in results/collection.json.
+from sar4tec.products.stage import PRODUCT_FILES
 
-PRODUCT_FILES = [
-    "velocity.tif",
-    "velocity_std.tif",
-    "temporal_coherence.tif",
-    "ps_mask.tif",
-    "mask.tif",
-    "los_east.tif",
-    "los_north.tif",
-    "los_up.tif",
-    "plate_velocity.tif",
-    "timeseries.nc",
-    "corrections.nc",
-    "timeseries.h5",
-    "velocity.h5",
-    "geometryGeo.h5",
-    "item.json",
-    "quicklook.png",
-]
+#: figures that `snakemake --report` shows, with their captions in workflow/report/
+REPORTED = {"quicklook.png": "quicklook.rst", "timeseries.png": "timeseries.rst"}
 
 
 def product_targets(frames):
-    """Every product file of the given frames."""
-    return expand(f"{RESULTS}/{{frame}}/{{name}}", frame=frames, name=PRODUCT_FILES)
+    """Every product file of the given frames, and the region's STAC collection."""
+    targets = expand(f"{RESULTS}/{{frame}}/{{name}}", frame=frames, name=PRODUCT_FILES)
+    return targets + ([f"{RESULTS}/collection.json"] if frames else [])
 
 
 rule products:
@@ -32,22 +19,57 @@ rule products:
         timeseries=f"{WORK}/{{frame}}/timeseries.h5",
         linked=f"{WORK}/{{frame}}/phase_linking/linked.h5",
         geometry=f"{WORK}/{{frame}}/geometry.h5",
+        slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
         residuals=f"{RESULTS}/{{frame}}/gnss_residuals.csv",
         manifest=f"{DATA}/{{frame}}/manifest.json",
-        corrections=expand(f"{WORK}/{{{{frame}}}}/corrections/{{kind}}.h5", kind=CORRECTIONS),
+        corrections=expand(
+            f"{WORK}/{{{{frame}}}}/corrections/{{kind}}.h5", kind=CORRECTIONS
+        ),
     output:
-        [f"{RESULTS}/{{frame}}/{name}" for name in PRODUCT_FILES],
-    params:
-        products=config["products"],
-        reference=config["reference"],
-        config=config,
+        [
+            (
+                report(
+                    f"{RESULTS}/{{frame}}/{name}",
+                    caption=f"../report/{REPORTED[name]}",
+                    category="Products",
+                    subcategory="{frame}",
+                )
+                if name in REPORTED
+                else f"{RESULTS}/{{frame}}/{name}"
+            )
+            for name in PRODUCT_FILES
+        ],
     log:
         f"{LOGS}/{{frame}}/products.log",
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=60,
     conda:
         ENV
+    threads: 1
+    resources:
+        # 2-D images of the frame (~15 float64 layers) + blocks of block_rows rows of the series
+        mem_mb=3000,
+        runtime=60,
+    params:
+        products=config["products"],
+        config=config,
     script:
         "../../scripts/products.py"
+
+
+rule stac_collection:
+    """Gather the frames' STAC items into one collection for the region."""
+    input:
+        frame_items=expand(f"{RESULTS}/{{frame}}/item.json", frame=FRAMES),
+    output:
+        collection=f"{RESULTS}/collection.json",
+    log:
+        f"{LOGS}/stac_collection.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=10,
+    params:
+        products=config["products"],
+    script:
+        "../../scripts/stac_collection.py"

@@ -10,15 +10,15 @@ rule reference:
     output:
         calibrated=f"{WORK}/{{frame}}/calibrated.h5",
         residuals=f"{RESULTS}/{{frame}}/gnss_residuals.csv",
-    params:
-        reference=config["reference"],
     log:
         f"{LOGS}/{{frame}}/reference.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        reference=config["reference"],
     script:
         "../../scripts/reference.py"

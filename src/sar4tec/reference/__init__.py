@@ -1,0 +1,1 @@
+"""GNSS referencing: station-velocity readers, plate motion (Euler poles), GNSS calibration."""
