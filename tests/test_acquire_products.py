@@ -189,8 +189,15 @@ def test_local_frame_end_to_end(tmp_path, real_data, orbit_server, dem_server):
         "dem_buffer_deg": 0.0,
         "era5": False,
         "ionex": False,
+        "gnss": True,
+        "gnss_url": orbit_server[0].base_url,
         "local": {"archives": [str(real_data / "sentinel1/safe")]},
     }
+    # a MIDAS table in the IGS14 layout (the SAFE is from 2020, before IGS20)
+    midas = "P092 MIDAS5 2006.9 2024.4 17.5 6298 6200 5000 -0.0101 0.0052 -0.0011 " + (
+        "0.0002 0.0002 0.0007 0 0 0 0.1 0.1 0.1 0.001 0.001 0.003 0 34.6 -118.0 700.0\n"
+    )
+    server.resources["/velocities/midas.IGS14.txt"] = Resource(midas.encode())
     spec = {
         "source": "local",
         "bursts": ["071_151200_IW1", "071_151200_IW2"],
@@ -211,6 +218,8 @@ def test_local_frame_end_to_end(tmp_path, real_data, orbit_server, dem_server):
     manifest = read_manifest(path)
     assert (out / "safe").is_dir() and (out / "safe").iterdir()
     assert manifest.slc == [] and len(manifest.safe) == 1
+    assert (manifest.gnss.format, manifest.gnss.reference_frame) == ("midas", "IGS14")
+    assert manifest.gnss.path.read_text() == midas
     for path in (manifest.dem, manifest.water_mask):
         with rasterio.open(path) as src:
             assert src.crs.to_epsg() == 4326

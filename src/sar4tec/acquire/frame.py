@@ -208,6 +208,19 @@ def acquire_frame(
             )
             for d in days
         ]
+    if settings["gnss"]:
+        from sar4tec.acquire.gnss import download_midas, manifest_gnss_entry, unr_frame
+
+        realisation = unr_frame(max(times))
+        table = download_midas(
+            cache,
+            realisation,
+            base_url=settings["gnss_url"],
+            offline=offline,
+            retries=net["retries"],
+            backoff=net["backoff"],
+        )
+        manifest["gnss"] = manifest_gnss_entry(table, out, realisation)
     return write_manifest(out / "manifest.json", manifest)
 
 
