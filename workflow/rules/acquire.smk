@@ -7,18 +7,18 @@ rule simulate_frame:
     output:
         manifest=f"{DATA}/{{frame}}/manifest.json",
         truth=f"{DATA}/{{frame}}/truth.h5",
-    params:
-        config=lambda wildcards: config,
-    wildcard_constraints:
-        frame=frame_pattern(frames_from("simulate")),
     log:
         f"{LOGS}/{{frame}}/simulate_frame.log",
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("simulate")),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        ENV
+    params:
+        config=lambda wildcards: config,
     script:
         "../../scripts/simulate_frame.py"
 
@@ -27,21 +27,21 @@ rule acquire_sentinel1:
     """Search and download the frame's Sentinel-1 bursts, orbits, DEM, ERA5 and IONEX."""
     output:
         manifest=f"{DATA}/{{frame}}/manifest.json",
-    params:
-        spec=lambda wildcards: config["frames"][wildcards.frame],
-        acquire=config["acquire"],
-        cache=config["paths"]["cache"],
-    wildcard_constraints:
-        frame=frame_pattern(frames_from("sentinel1")),
     log:
         f"{LOGS}/{{frame}}/acquire.log",
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("sentinel1")),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=720,
         downloads=1,
-    conda:
-        ENV
+    params:
+        spec=lambda wildcards: config["frames"][wildcards.frame],
+        acquire=config["acquire"],
+        cache=config["paths"]["cache"],
     script:
         "../../scripts/acquire_frame.py"
 
@@ -50,20 +50,20 @@ rule acquire_local:
     """Link and validate the frame's SAFE products from local archives; fetch orbits and DEM."""
     output:
         manifest=f"{DATA}/{{frame}}/manifest.json",
-    params:
-        spec=lambda wildcards: config["frames"][wildcards.frame],
-        acquire=config["acquire"],
-        cache=config["paths"]["cache"],
-    wildcard_constraints:
-        frame=frame_pattern(frames_from("local")),
     log:
         f"{LOGS}/{{frame}}/acquire.log",
+    wildcard_constraints:
+        frame=frame_pattern(frames_from("local")),
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=120,
         downloads=1,
-    conda:
-        ENV
+    params:
+        spec=lambda wildcards: config["frames"][wildcards.frame],
+        acquire=config["acquire"],
+        cache=config["paths"]["cache"],
     script:
         "../../scripts/acquire_frame.py"

@@ -1,6 +1,6 @@
 # Paths, frame lists and resource helpers shared by every rule file.
-import os
-
+from sar4tec.products.stage import PRODUCT_FILES
+from sar4tec.sentinel1.geocode_stage import plan_dates
 
 ENV = "../../envs/sar4tec.yaml"
 DATA = config["paths"]["data"]
@@ -16,7 +16,9 @@ for _fid, _frame in region_frames(config).items():
     config["frames"].setdefault(_fid, {"source": config["region"]["source"], **_frame})
 FRAMES = list(config["frames"])
 if not FRAMES:
-    raise ValueError("the configuration names no frame: give `frames`, a `region`, or both")
+    raise ValueError(
+        "the configuration names no frame: give `frames`, a `region`, or both"
+    )
 
 
 def frames_from(source):
@@ -46,3 +48,15 @@ def stack_manifest(wildcards):
     if config["frames"][wildcards.frame]["source"] == "simulate":
         return f"{DATA}/{wildcards.frame}/manifest.json"
     return f"{WORK}/{wildcards.frame}/cslc/manifest.json"
+
+
+def product_targets(frames):
+    """Every product file of the given frames, and the region's STAC collection."""
+    targets = expand(f"{RESULTS}/{{frame}}/{{name}}", frame=frames, name=PRODUCT_FILES)
+    return targets + ([f"{RESULTS}/collection.json"] if frames else [])
+
+
+def cslc_files(wildcards):
+    """One CSLC per acquisition date of the frame's plan (known once the checkpoint ran)."""
+    plan = checkpoints.geocode_plan.get(frame=wildcards.frame).output.plan
+    return [f"{WORK}/{wildcards.frame}/cslc/{date}.h5" for date in plan_dates(plan)]

@@ -2,13 +2,6 @@
 # Real frames (source sentinel1/local) list SAFE products under `safe` in data/{frame}/manifest.json;
 # the checkpoint groups them into acquisitions, one job geocodes each date, and the aggregate
 # writes work/{frame}/cslc/manifest.json with `slc` filled, which the stack rule reads.
-from sar4tec.sentinel1.geocode_stage import plan_dates
-
-
-def cslc_files(wildcards):
-    """One CSLC per acquisition date of the frame's plan (known once the checkpoint ran)."""
-    plan = checkpoints.geocode_plan.get(frame=wildcards.frame).output.plan
-    return [f"{WORK}/{wildcards.frame}/cslc/{date}.h5" for date in plan_dates(plan)]
 
 
 checkpoint geocode_plan:

@@ -1,15 +1,8 @@
 # Products: what users open (QGIS, xarray, MintPy, STAC), per frame under results/{frame}/
 # (docs/products.md); a STAC collection of all frames in results/collection.json.
-from sar4tec.products.stage import PRODUCT_FILES
 
 #: figures that `snakemake --report` shows, with their captions in workflow/report/
 REPORTED = {"quicklook.png": "quicklook.rst", "timeseries.png": "timeseries.rst"}
-
-
-def product_targets(frames):
-    """Every product file of the given frames, and the region's STAC collection."""
-    targets = expand(f"{RESULTS}/{{frame}}/{{name}}", frame=frames, name=PRODUCT_FILES)
-    return targets + ([f"{RESULTS}/collection.json"] if frames else [])
 
 
 rule products:
@@ -21,7 +14,7 @@ rule products:
         geometry=f"{WORK}/{{frame}}/geometry.h5",
         slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
         residuals=f"{RESULTS}/{{frame}}/gnss_residuals.csv",
-        manifest=f"{DATA}/{{frame}}/manifest.json",
+        manifest=stack_manifest,
         corrections=expand(
             f"{WORK}/{{{{frame}}}}/corrections/{{kind}}.h5", kind=CORRECTIONS
         ),

@@ -6,7 +6,7 @@ rule reference:
     input:
         timeseries=f"{WORK}/{{frame}}/timeseries.h5",
         geometry=f"{WORK}/{{frame}}/geometry.h5",
-        manifest=f"{DATA}/{{frame}}/manifest.json",
+        manifest=stack_manifest,
     output:
         calibrated=f"{WORK}/{{frame}}/calibrated.h5",
         residuals=f"{RESULTS}/{{frame}}/gnss_residuals.csv",
