@@ -27,6 +27,6 @@ include: "workflow/rules/products.smk"
 
 
 rule all:
+    default_target: True
     input:
         product_targets(FRAMES),
-    default_target: True

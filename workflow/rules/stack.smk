@@ -9,16 +9,16 @@ rule stack:
         slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
         slc_geometry=f"{WORK}/{{frame}}/stack/geometry.h5",
         geometry=f"{WORK}/{{frame}}/geometry.h5",
-    params:
-        stack=config["stack"],
-        strides=config["phase_linking"]["strides"],
     log:
         f"{LOGS}/{{frame}}/stack.log",
+    conda:
+        ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
-    conda:
-        ENV
+    params:
+        stack=config["stack"],
+        strides=config["phase_linking"]["strides"],
     script:
         "../../scripts/stack.py"
