@@ -1,4 +1,5 @@
-# Inversion: network → time series, corrections subtracted, velocity with uncertainty.
+# Inversion: network → time series, corrections subtracted, velocity with uncertainty
+# (docs/timeseries.md). The SLC stack is read only for its perpendicular baselines (/bperp).
 
 
 rule inversion:
@@ -7,20 +8,23 @@ rule inversion:
         unwrapped=f"{WORK}/{{frame}}/unwrap/unwrapped.h5",
         linked=f"{WORK}/{{frame}}/phase_linking/linked.h5",
         geometry=f"{WORK}/{{frame}}/geometry.h5",
-        corrections=expand(f"{WORK}/{{{{frame}}}}/corrections/{{kind}}.h5", kind=CORRECTIONS),
+        slc_stack=f"{WORK}/{{frame}}/stack/slc_stack.h5",
+        corrections=expand(
+            f"{WORK}/{{{{frame}}}}/corrections/{{kind}}.h5", kind=CORRECTIONS
+        ),
     output:
         timeseries=f"{WORK}/{{frame}}/timeseries.h5",
         stats=f"{WORK}/{{frame}}/correction_stats.csv",
-    params:
-        inversion=config["inversion"],
-        unwrap=config["unwrap"],
     log:
         f"{LOGS}/{{frame}}/inversion.log",
-    threads: threads_for("inversion", 2)
-    resources:
-        mem_mb=4000,
-        runtime=120,
     conda:
         ENV
+    threads: threads_for("inversion", 2)
+    resources:
+        # blocks of block_size^2 pixels x (interferograms + dates) float64 arrays
+        mem_mb=4000,
+        runtime=120,
+    params:
+        inversion=config["inversion"],
     script:
         "../../scripts/inversion.py"
