@@ -59,6 +59,19 @@ def test_power_law_field_spectrum_slope():
     assert slope == pytest.approx(-8 / 3, abs=0.25)
 
 
+def test_power_law_field_steepens_below_the_break_scale():
+    """With a 40-pixel break, wavelengths far shorter than it fall as k^(-8/3 - 1)."""
+    field = power_law_field((512, 512), (1.0, 1.0), 8 / 3, rng(0, "t"), break_scale_km=40.0)
+    window = np.outer(np.hanning(512), np.hanning(512))  # no leakage from the crop edges
+    power = np.abs(np.fft.fft2(field * window)) ** 2
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(512), np.fft.fftfreq(512), indexing="ij"))
+    bins = np.geomspace(0.1, 0.35, 8)  # wavelengths 3-10 pixels, well below the break
+    centre = np.sqrt(bins[1:] * bins[:-1])
+    mean = [power[(k >= a) & (k < b)].mean() for a, b in zip(bins[:-1], bins[1:], strict=True)]
+    slope = np.polyfit(np.log(centre), np.log(mean), 1)[0]
+    assert slope == pytest.approx(-11 / 3, abs=0.3)
+
+
 def test_plane_wave_field_unit_variance_and_advection():
     field = PlaneWaveField.random(rng(1, "w"), wind_speed_kmh=36.0)
     east, north = np.meshgrid(np.linspace(-3000, 3000, 301), np.linspace(-3000, 3000, 301))

@@ -8,7 +8,9 @@ Two kinds of correlated fields are used:
 
 - :func:`power_law_field`: a Gaussian field on a regular grid with a power-law spectrum
   ``P(k) ∝ (k² + k0²)^(-beta/2)`` synthesised by FFT (fractal terrain, atmospheric turbulence;
-  Hanssen 2001, ch. 4, for the ``beta = 8/3`` turbulence spectrum).
+  Hanssen 2001, ch. 4, for the ``beta = 8/3`` turbulence spectrum), optionally steepening by
+  one more power of ``k`` below a break scale (three-dimensional turbulence at scales shorter
+  than the thickness of the turbulent layer, ~2 km: Hanssen 2001, ch. 4).
 - :class:`PlaneWaveField`: a sum of long-wavelength plane waves that can be evaluated at any
   point and time (weather anomalies seen by a weather model at 0.25° and by the truth at every
   pixel alike), optionally advected by a wind.
@@ -46,6 +48,7 @@ def power_law_field(
     generator: np.random.Generator,
     outer_scale_km: float = np.inf,
     pad: int = 2,
+    break_scale_km: float = 0.0,
 ) -> np.ndarray:
     """Zero-mean, unit-variance Gaussian field with spectrum ``(k² + k0²)^(-beta/2)``.
 
@@ -65,6 +68,9 @@ def power_law_field(
     pad : int
         The field is synthesised on a grid ``pad`` times larger and cropped, so it is not
         periodic across the output.
+    break_scale_km : float
+        If positive, the spectrum is multiplied by ``(1 + (k·break)²)^(-1/2)``: unchanged at
+        wavelengths longer than the break, one power of ``k`` steeper at shorter ones.
     """
     rows, cols = shape
     big = (int(2 ** np.ceil(np.log2(rows * pad))), int(2 ** np.ceil(np.log2(cols * pad))))
@@ -74,6 +80,8 @@ def power_law_field(
     k0 = 0.0 if not np.isfinite(outer_scale_km) else 1.0 / outer_scale_km
     k2[0, 0] = np.inf  # no mean
     amplitude = (k2 + k0**2) ** (-beta / 4.0)
+    if break_scale_km > 0:
+        amplitude = amplitude * (1.0 + k2 * break_scale_km**2) ** -0.25
     white = generator.standard_normal(big)
     field = np.fft.irfft2(np.fft.rfft2(white) * amplitude, s=big)[:rows, :cols]
     field -= field.mean()

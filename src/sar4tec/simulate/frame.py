@@ -314,7 +314,12 @@ def date_signals(
         abs(scene.grid.spacing[1]) * 111.195 * np.cos(np.radians(scene.centre[0])),
     )
     field = power_law_field(
-        scene.grid.shape, spacing_km, tropo["turbulence_beta"], g, tropo["turbulence_outer_scale"]
+        scene.grid.shape,
+        spacing_km,
+        tropo["turbulence_beta"],
+        g,
+        tropo["turbulence_outer_scale"],
+        break_scale_km=tropo["turbulence_break_scale"],
     )
     parts["turbulence"] = -rms * field
     shell = float(sim["ionosphere"]["shell_height"])
