@@ -1,0 +1,118 @@
+"""The embedded demo end to end through Snakemake, checked against the simulated truth.
+
+This is the product's main job (`snakemake --cores 2` in the repository root) run in a
+temporary folder: every product must exist, a rerun must have nothing to do, and the velocity
+must match the truth within what the simulated noise allows.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from sar4tec.files import decimal_years, read_times
+from sar4tec.validation import evaluate_frame
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(REPO / "config/config.yaml"),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo")
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stderr[-5000:]
+    return workdir
+
+
+def untouchable_velocity_noise(truth_path: Path, reference: tuple[int, int]) -> np.ndarray:
+    """Per-pixel velocity (mm/yr) of the turbulence and orbit ramps, which nothing removes.
+
+    Least-squares rate (with annual and semi-annual terms, as the inversion fits) of the
+    truth's turbulence + ramp components, relative to the reference pixel.
+    """
+    with h5py.File(truth_path, "r") as f:
+        years = decimal_years(read_times(f), read_times(f)[0])
+        noise = f["turbulence"][()].astype(np.float64) + f["ramp"][()]
+    noise -= noise[:, reference[0], reference[1]][:, None, None]
+    w = 2 * np.pi * years
+    design = np.column_stack(
+        [np.ones_like(years), years, np.sin(w), np.cos(w), np.sin(2 * w), np.cos(2 * w)]
+    )
+    rate = np.linalg.pinv(design)[1]
+    return np.tensordot(rate, noise, axes=(0, 0))
+
+
+def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo):
+    from sar4tec.products.stage import PRODUCT_FILES
+
+    for name in PRODUCT_FILES:
+        assert (demo / "results/demo" / name).stat().st_size > 0, name
+    assert (demo / "results/collection.json").exists()
+    assert (demo / "data/demo/truth.h5").exists()
+    for rule in ("simulate_frame", "stack", "phase_linking", "unwrap", "inversion", "products"):
+        assert (demo / "logs").rglob(f"{rule}*.log"), rule
+    rerun = snakemake(demo, "-n")
+    assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_velocity_matches_the_truth_within_the_simulated_noise(demo):
+    report = evaluate_frame(demo / "results/demo", demo / "data/demo/truth.h5", demo / "work/demo")
+    with h5py.File(demo / "work/demo/timeseries.h5", "r") as f:
+        reference = (int(f.attrs["reference_row"]), int(f.attrs["reference_col"]))
+        mask = f["mask"][()].astype(bool)
+    floor = untouchable_velocity_noise(demo / "data/demo/truth.h5", reference)[mask]
+    floor_rms = float(np.sqrt(np.mean((floor - floor.mean()) ** 2)))
+    (demo / "accuracy.json").write_text(json.dumps(report | {"noise_floor": floor_rms}, indent=1))
+    velocity = report["velocity"]
+    # The turbulence and orbit ramps are in the data and in no correction: their velocity
+    # (floor_rms, ~0.5 mm/yr for 51 dates over 6.6 years) is the error floor. Phase noise of
+    # the decorrelating fields, unwrapping errors in the low-coherence patches and the
+    # smoothing of the subsidence bowl by the 11 x 11 window may add as much again, and the
+    # GNSS tie an offset of sigma_GNSS,LOS / sqrt(stations) ~ 0.3 mm/yr: hence 2 x floor + 0.3.
+    assert 0.2 < floor_rms < 1.5
+    assert velocity["rmse"] < 2.0 * floor_rms + 0.3
+    # issue 6: the GNSS-calibrated velocity matches the truth in the product frame
+    assert abs(velocity["bias"]) < 0.3
+    assert report["truth_reference_frame"].startswith("EURA-fixed")
+    # the corrections (troposphere above all) reduce the error
+    assert report["relative_corrected"]["rmse"] < report["relative_raw"]["rmse"]
+    # honest uncertainties: about 68 % of the errors (relative to the reference pixel, whose
+    # noise the sigma includes) lie within 1 sigma; 50-85 % allows for the heavy tail of
+    # unwrapping errors and the sampling of a spatially correlated error field
+    assert 0.5 < report["relative_corrected"]["within_1sigma"] < 0.85
+
+
+def test_corrections_reduce_the_residual_scatter(demo):
+    import csv
+
+    with open(demo / "work/demo/correction_stats.csv") as fh:
+        rows = {row["correction"]: row for row in csv.DictReader(fh)}
+    # the troposphere is the largest removable signal: it must reduce the scatter clearly
+    assert float(rows["troposphere"]["reduction_percent"]) > 20
+    assert float(rows["all"]["residual_rms_after_mm"]) < float(
+        rows["all"]["residual_rms_before_mm"]
+    )
