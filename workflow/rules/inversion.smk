@@ -14,7 +14,12 @@ rule inversion:
         ),
     output:
         timeseries=f"{WORK}/{{frame}}/timeseries.h5",
-        stats=f"{WORK}/{{frame}}/correction_stats.csv",
+        stats=report(
+            f"{WORK}/{{frame}}/correction_stats.csv",
+            caption="../report/correction_stats.rst",
+            category="Corrections",
+            subcategory="{frame}",
+        ),
     log:
         f"{LOGS}/{{frame}}/inversion.log",
     conda:
