@@ -18,6 +18,10 @@ if [ "$action" = stop ]; then
   exit 0
 fi
 
+if command -v sinfo >/dev/null && sinfo -h -o %T 2>/dev/null | grep -qE 'idle|mixed|allocated'; then
+  echo "SLURM already up: $(sinfo -h -o '%P %D %c %m %T')"
+  exit 0
+fi
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
