@@ -19,7 +19,9 @@ def _read_tif(path: Path) -> np.ndarray:
     return values.filled(np.nan)
 
 
-def error_statistics(estimate: np.ndarray, truth: np.ndarray, sigma: np.ndarray | None = None) -> dict:
+def error_statistics(
+    estimate: np.ndarray, truth: np.ndarray, sigma: np.ndarray | None = None
+) -> dict:
     """RMSE, bias, median absolute error (and the 1σ/2σ coverage) over finite pixels."""
     valid = np.isfinite(estimate) & np.isfinite(truth)
     if sigma is not None:

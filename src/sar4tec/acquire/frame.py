@@ -18,10 +18,10 @@ from typing import Any
 
 from sar4tec.acquire import dem as dem_mod
 from sar4tec.acquire.local import link_products, scan_archives, select_products
-from sar4tec.manifest import relative, write_manifest
 from sar4tec.acquire.orbits import DEFAULT_INDEXES, orbit_files
 from sar4tec.acquire.sentinel1 import coverage_report, download, search
 from sar4tec.files import format_time, parse_time
+from sar4tec.manifest import relative, write_manifest
 from sar4tec.regions.bursts import parse_full_burst_id, pass_direction
 
 log = logging.getLogger(__name__)
