@@ -114,13 +114,7 @@ def select_reference(
     count, _ = main_component_count(components)
     n_ifg = components.shape[0]
     if method == "latlon":
-        if lat is None or lon is None:
-            raise ValueError("unwrap.reference.method is 'latlon' but lat/lon are not given")
-        row, col = grid.nearest_pixel(lat, lon)
-        if water[row, col]:
-            raise ValueError(
-                f"reference point lat={lat}, lon={lon} (pixel {row},{col}) is on water"
-            )
+        row, col = user_pixel(grid, water, lat, lon)
         if count[row, col] < n_ifg:
             raise ValueError(
                 f"reference point lat={lat}, lon={lon} (pixel {row},{col}) lies outside the "
