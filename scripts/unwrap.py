@@ -5,12 +5,12 @@ from pathlib import Path
 from sar4tec.rulelog import rule_logging
 from sar4tec.unwrap.stage import run_unwrap
 
-with rule_logging(snakemake) as log:  # noqa: F821 - provided by Snakemake
+with rule_logging(snakemake) as log:
     run_unwrap(
-        snakemake.input.linked,  # noqa: F821
-        snakemake.input.geometry,  # noqa: F821
-        snakemake.output.unwrapped,  # noqa: F821
-        snakemake.params.unwrap,  # noqa: F821
-        workers=snakemake.threads,  # noqa: F821
-        correction_paths={Path(p).stem: p for p in snakemake.input.corrections},  # noqa: F821
+        snakemake.input.linked,
+        snakemake.input.geometry,
+        snakemake.output.unwrapped,
+        snakemake.params.unwrap,
+        workers=snakemake.threads,
+        correction_paths={Path(p).stem: p for p in snakemake.input.corrections},
     )
