@@ -13,11 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-
-def valid_samples(slc: np.ndarray) -> np.ndarray:
-    """Boolean mask of samples holding data: finite and not exactly ``0 + 0j``."""
-    return np.isfinite(slc) & (slc != 0)
+from numba import njit, prange
 
 
 @dataclass(frozen=True)
@@ -41,13 +37,7 @@ class AmplitudeStats:
     @classmethod
     def from_slc(cls, slc: np.ndarray) -> AmplitudeStats:
         """Statistics of an SLC stack ``(N, rows, cols)``; no-data samples are skipped."""
-        valid = valid_samples(slc)
-        amp = np.where(valid, np.abs(slc), 0.0).astype(np.float64)
-        count = valid.sum(axis=0, dtype=np.int32)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = amp.sum(axis=0) / count
-        m2 = np.where(valid, (amp - mean) ** 2, 0.0).sum(axis=0)
-        return cls(count, mean, m2)
+        return cls(*_moments(np.ascontiguousarray(slc, dtype=np.complex64)))
 
     def combine(self, other: AmplitudeStats) -> AmplitudeStats:
         """Pooled statistics of two batches of dates of the same pixels."""
@@ -91,3 +81,29 @@ def select_ps(stats: AmplitudeStats, threshold: float, n_dates: int) -> np.ndarr
     """
     with np.errstate(invalid="ignore"):
         return (stats.dispersion() < threshold) & (stats.count == n_dates) & (n_dates >= 2)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _moments(slc):
+    """Count, mean and ``m2`` of the amplitude of each pixel of ``(N, rows, cols)`` (two-pass)."""
+    n, rows, cols = slc.shape
+    count = np.zeros((rows, cols), np.int32)
+    mean = np.zeros((rows, cols))
+    m2 = np.zeros((rows, cols))
+    for r in prange(rows):
+        total = np.zeros(cols)
+        for k in range(n):
+            for c in range(cols):
+                z = slc[k, r, c]
+                if np.isfinite(z.real) and np.isfinite(z.imag) and (z.real != 0 or z.imag != 0):
+                    count[r, c] += 1
+                    total[c] += abs(z)
+        for c in range(cols):
+            mean[r, c] = total[c] / count[r, c] if count[r, c] > 0 else np.nan
+        for k in range(n):
+            for c in range(cols):
+                z = slc[k, r, c]
+                if np.isfinite(z.real) and np.isfinite(z.imag) and (z.real != 0 or z.imag != 0):
+                    d = abs(z) - mean[r, c]
+                    m2[r, c] += d * d
+    return count, mean, m2

@@ -34,10 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from sar4tec.phaselink.amplitude import AmplitudeStats, select_ps, valid_samples
+from sar4tec.phaselink.amplitude import AmplitudeStats, select_ps
+from sar4tec.phaselink.blockops import finish_block, pixel_major, reference_phasors
 from sar4tec.phaselink.kernel import EMI, EVD, link_pixels
 from sar4tec.phaselink.options import PhaseLinkOptions
-from sar4tec.phaselink.shp import glrt_mask, glrt_threshold, ks_lambda, ks_mask, sorted_amplitudes
+from sar4tec.phaselink.shp import glrt_mask, glrt_table, ks_lambda, ks_mask, sorted_amplitudes
 from sar4tec.stack import Block, iter_blocks
 
 logger = logging.getLogger(__name__)
@@ -147,20 +148,12 @@ def _link_block(
     rows, cols = store["slc"].shape[1:]
     sy, sx = opt.strides
     rr, cc = blk.read
-    real = np.asarray(store["slc"][d0:d1, rr, cc], dtype=np.complex64)
-    if comp[1] > comp[0]:
-        compressed = np.asarray(store["compressed_slc"][comp[0] : comp[1], rr, cc])
-        z = np.concatenate([compressed.astype(np.complex64), real])
-    else:
-        z = real
+    real = _complex64(store["slc"][d0:d1, rr, cc])
+    compressed = _complex64(store["compressed_slc"][comp[0] : comp[1], rr, cc])
     ncomp = comp[1] - comp[0]
     n_real = d1 - d0
-    valid_z = valid_samples(z)
-    sample_ok = valid_z.all(axis=0)
-    z_clean = np.where(sample_ok, z, 0).transpose(1, 2, 0)
-    zr = np.ascontiguousarray(z_clean.real, dtype=np.float32)
-    zi = np.ascontiguousarray(z_clean.imag, dtype=np.float32)
-    height, width = sample_ok.shape
+    zr, zi, sample_u8, has_real = pixel_major(compressed, real)
+    height, width = sample_u8.shape
 
     # output pixels of this block, their centres and windows (relative to the read region)
     wr, wc = blk.write
@@ -168,17 +161,19 @@ def _link_block(
     cen_c = output_centers(wc.start, wc.stop, sx, cols) - cc.start
     win_r0, wy = window_starts(cen_r, opt.half_window[0], height)
     win_c0, wx = window_starts(cen_c, opt.half_window[1], width)
-    center_ok = valid_z[ncomp:][:, cen_r][:, :, cen_c].any(axis=0).astype(np.uint8)
-    sample_u8 = sample_ok.astype(np.uint8)
+    center_ok = has_real[np.ix_(cen_r, cen_c)]
 
     stats = AmplitudeStats(*(np.asarray(store[k][rr, cc]) for k in _STATS))
     if opt.shp_method == "glrt":
         with np.errstate(divide="ignore", invalid="ignore"):
             log_int = np.log(stats.mean_intensity())
-        n_looks = int(stats.count.max()) if stats.count.size else 1
+        usable = stats.count >= 2
+        m2 = np.where(usable, stats.m2, 0.0)
+        power = np.where(usable, stats.count * stats.mean**2, 0.0)
+        n_looks = max(int(stats.count.max()) if stats.count.size else 1, 1)
         shp = glrt_mask(
-            log_int, sample_u8, cen_r, cen_c, win_r0, win_c0, wy, wx,
-            glrt_threshold(max(n_looks, 1), opt.shp_alpha),
+            log_int, m2, power, sample_u8, cen_r, cen_c, win_r0, win_c0, wy, wx,
+            glrt_table(n_looks, opt.shp_alpha), n_looks,
         )  # fmt: skip
     elif opt.shp_method == "ks":
         amp_sorted, n_amp = sorted_amplitudes(np.asarray(store["slc"][:, rr, cc]))
@@ -190,8 +185,7 @@ def _link_block(
         shp = np.zeros((1, 1, 1, 1), np.uint8)
 
     nr, nc = cen_r.size, cen_c.size
-    n = z.shape[0]
-    v = np.empty((nr, nc, n), np.complex64)
+    v = np.empty((nr, nc, ncomp + n_real), np.complex64)
     tcoh = np.empty((nr, nc), np.float32)
     est = np.empty((nr, nc), np.uint8)
     count = np.empty((nr, nc), np.int32)
@@ -201,28 +195,26 @@ def _link_block(
         EMI if opt.estimator == "emi" else EVD, opt.regularization, opt.max_iterations,
         opt.tolerance, ncomp, v, tcoh, est, count, closure,
     )  # fmt: skip
-    u = _reference(v.transpose(2, 0, 1), ncomp)  # (n, nr, nc)
+    u = reference_phasors(v, ncomp)  # (nr, nc, n_real)
 
-    # persistent scatterers of the core, their own referenced phasors, one per output cell
+    # persistent scatterers of the core, the brightest one per output cell
     core_r = slice(blk.core[0].start - rr.start, blk.core[0].stop - rr.start)
     core_c = slice(blk.core[1].start - cc.start, blk.core[1].stop - cc.start)
     core_stats = stats[core_r, core_c]
     ps = select_ps(core_stats, opt.ps_threshold, n_total)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z_core = z[:, core_r, core_c]
-        ps_phasor = _reference(
-            np.where(valid_z[:, core_r, core_c], z_core / abs(z_core), np.nan), ncomp
-        )
     cell_ps, cell_r, cell_c = _brightest_ps(ps, core_stats.mean, (sy, sx), (nr, nc))
+    # the output cell of each core SLC row / column, for the compression
+    r_idx = (np.arange(core_r.start, core_r.stop) + rr.start) // sy - wr.start
+    c_idx = (np.arange(core_c.start, core_c.stop) + cc.start) // sx - wc.start
+    phase, compressed_new = finish_block(
+        u, compressed, real, core_r.start, core_c.start, ps, cell_ps, cell_r, cell_c, r_idx, c_idx
+    )
 
     # merge PS into the DS result (on the output grid)
-    u_out = u[ncomp:].copy()
-    u_out[:, cell_ps] = ps_phasor[ncomp:, cell_r[cell_ps], cell_c[cell_ps]]
     tcoh[cell_ps] = 1.0
     est[cell_ps] = PS
     first = n_prev + d0 == 0
-    out = (slice(n_prev + d0, n_prev + d1), wr, wc)
-    store["phase"][out] = np.angle(u_out).astype(np.float32)
+    store["phase"][n_prev + d0 : n_prev + d1, wr, wc] = phase
     weight_old = n_prev + d0
     if first:
         store["temporal_coherence"][wr, wc] = tcoh
@@ -248,30 +240,15 @@ def _link_block(
         store["closure_phase"][n_prev + d0 : n_prev + d0 + closure.shape[2], wr, wc] = (
             closure.transpose(2, 0, 1)
         )
-
-    # compress the ministack: each SLC pixel uses the phasors of its output cell, a PS its own
-    r_idx = (np.arange(core_r.start, core_r.stop) + rr.start) // sy - wr.start
-    c_idx = (np.arange(core_c.start, core_c.stop) + cc.start) // sx - wc.start
-    u_pix = u[ncomp:][:, r_idx][:, :, c_idx]
-    u_pix = np.where(ps, ps_phasor[ncomp:], u_pix)
-    real_core = real[:, core_r, core_c]
-    terms = np.conj(u_pix) * real_core
-    use = valid_z[ncomp:, core_r, core_c] & np.isfinite(terms)
-    n_use = use.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        compressed_new = np.where(n_use > 0, np.where(use, terms, 0).sum(axis=0) / n_use, 0)
-    store["compressed_slc"][(slot, *blk.core)] = compressed_new.astype(np.complex64)
+    store["compressed_slc"][(slot, *blk.core)] = compressed_new
 
 
-def _reference(phasors: np.ndarray, ncomp: int) -> np.ndarray:
-    """Reference phasors ``(n, ...)`` to the datum: date 0, or the mean compressed phasor."""
-    ref = phasors[0] if ncomp == 0 else np.nansum(phasors[:ncomp], axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ref = np.where(abs(ref) > 0, ref / abs(ref), np.nan)
-    out = (phasors * np.conj(ref)).astype(np.complex64)
-    if ncomp == 0:
-        out[0] = np.abs(out[0])  # exactly 0 phase on the reference date, not rounding noise
-    return out
+def _complex64(array) -> np.ndarray:
+    """A C-contiguous complex64 ndarray of an array-like (no copy where it already is one).
+
+    One memory layout means one numba compilation of the block kernels.
+    """
+    return np.ascontiguousarray(array, dtype=np.complex64)
 
 
 def _brightest_ps(
