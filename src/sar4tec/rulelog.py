@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -54,8 +55,28 @@ def rule_logging(smk: Any) -> Iterator[logging.Logger]:
             handler.close()
 
 
-def set_threads(threads: int) -> None:
-    """Cap numba's parallel threads at ``threads`` (no more than numba was started with)."""
-    import numba
+#: environment variables that size the thread pools of BLAS/OpenMP libraries and numba in
+#: processes a rule starts (e.g. SNAPHU tiles); this process is capped at run time instead
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+def set_threads(threads: int) -> None:
+    """Give a rule's ``threads`` to numba, BLAS/OpenMP and the processes the rule starts.
+
+    numba's parallel threads are capped at ``threads`` (no more than numba was started with),
+    the BLAS/OpenMP pools already loaded are limited with ``threadpoolctl``, and
+    :data:`THREAD_VARIABLES` are set for child processes.
+    """
+    import numba
+    import threadpoolctl
+
+    threads = max(1, int(threads))
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    threadpoolctl.threadpool_limits(limits=threads)
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
