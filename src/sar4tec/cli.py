@@ -15,6 +15,7 @@ SUBCOMMAND_MODULES = (
     "sar4tec.simulate.cli",  # sar4tec simulate CONFIG OUTDIR
     "sar4tec.regions.cli",  # sar4tec regions list CONFIG
     "sar4tec.config_cli",  # sar4tec config check CONFIG
+    "sar4tec.profile_cli",  # sar4tec profile install PROFILE
     "sar4tec.products.cli",  # sar4tec inspect PRODUCT
 )
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as err:
         print(f"sar4tec {args.command}: error: {err}", file=sys.stderr)
         return 1
 
