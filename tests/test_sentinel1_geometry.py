@@ -78,7 +78,8 @@ def test_zero_doppler_matches_esa_geolocation_grid(annotation):
     # ESA lists geolocation-grid times to microseconds and ranges as two-way times to ~1e-15 s
     assert np.abs(geo.azimuth_time - azimuth).max() < 1e-5
     assert np.abs(geo.slant_range - values["slantRangeTime"] * SPEED_OF_LIGHT / 2).max() < 0.01
-    # ESA's incidence is within 0.05 deg of ours (its ellipsoid-normal convention differs slightly)
+    # ESA measures incidence from the geocentric radius, we from the ellipsoid normal: 0.03 deg
+    # here (tests/test_sentinel1_geolocation.py checks both conventions)
     assert np.abs(geo.incidence - values["incidenceAngle"]).max() < 0.05
     # relative orbit 64 ascending: heading ~ -10 deg, LOS points west and up
     assert np.all((geo.heading > -15) & (geo.heading < -5))
@@ -96,3 +97,56 @@ def test_covering_orbit_selection(real_data):
     orbit = read_eof(real_data / "sentinel1/orbits" / RESORB)
     t = orbit.start + timedelta(minutes=30)
     assert select_orbit([orbit], t, t + timedelta(seconds=30)) is orbit
+
+
+def hills(lat, lon):
+    """Smooth synthetic terrain (m above the ellipsoid) around the 2022 IW2 scene."""
+    return 600.0 + 400.0 * np.sin(np.radians(lat - 34.8) * 900) * np.cos(np.radians(lon) * 700)
+
+
+def test_rdr2geo_inverts_geo2rdr_over_a_dem(annotation):
+    from sar4tec.grid import Grid
+    from sar4tec.sentinel1.geometry import radar_to_geo
+
+    orbit = _annotation_orbit(annotation)
+    dem_grid = Grid.from_bounds(-118.2, 34.5, -117.2, 35.2, 0.001)
+    lat_d, lon_d = dem_grid.meshgrid()
+    dem = (hills(lat_d, lon_d), dem_grid)
+    # targets between DEM posts, on the bilinear surface of the DEM
+    rng = np.random.default_rng(1)
+    lat = rng.uniform(34.6, 35.1, 500)
+    lon = rng.uniform(-118.0, -117.4, 500)
+    row, col = dem_grid.index(lat, lon)
+    from scipy.ndimage import map_coordinates
+
+    height = map_coordinates(dem[0], [row, col], order=1)
+    geo = zero_doppler_geometry(orbit, lat, lon, height)
+    lat2, lon2, h2 = radar_to_geo(orbit, geo.azimuth_time, geo.slant_range, dem=dem)
+    # Newton stops below 1e-5 m; double precision of ECEF coordinates is ~1e-9 m
+    metres = np.hypot((lat2 - lat) * 111e3, (lon2 - lon) * 111e3 * np.cos(np.radians(lat)))
+    assert metres.max() < 1e-4 and np.abs(h2 - height).max() < 1e-4
+    # the same with the heights given instead of the DEM
+    lat3, lon3, _ = radar_to_geo(orbit, geo.azimuth_time, geo.slant_range, height)
+    assert np.abs(lat3 - lat).max() < 1e-9 and np.abs(lon3 - lon).max() < 1e-9
+
+
+def test_rdr2geo_look_side_and_errors(annotation):
+    from sar4tec.grid import Grid
+    from sar4tec.sentinel1.geometry import radar_to_geo
+
+    orbit = _annotation_orbit(annotation)
+    geo = zero_doppler_geometry(orbit, 34.8, -117.7, 700.0)
+    lat, lon, _ = radar_to_geo(orbit, geo.azimuth_time, geo.slant_range, 700.0, look="left")
+    # the mirror point, west of the ascending track, seen with the same time and range
+    mirror = zero_doppler_geometry(orbit, lat, lon, 700.0, look="left")
+    assert lon < -120.0
+    assert abs(mirror.azimuth_time - geo.azimuth_time) < 1e-8
+    assert abs(mirror.slant_range - geo.slant_range) < 1e-4
+    assert mirror.los_enu[0] > 0 > geo.los_enu[0]
+    small = Grid.from_bounds(-117.0, 34.0, -116.9, 34.1, 0.01)  # east of the target
+    nan = radar_to_geo(orbit, geo.azimuth_time, geo.slant_range, dem=(np.zeros(small.shape), small))
+    assert np.isnan(nan[0]) and np.isnan(nan[1])
+    with pytest.raises(ValueError, match="either height or dem"):
+        radar_to_geo(orbit, 0.0, 8e5, 0.0, dem=(np.zeros(small.shape), small))
+    with pytest.raises(ValueError, match="look"):
+        radar_to_geo(orbit, 0.0, 8e5, look="up")

@@ -4,7 +4,9 @@ A :class:`Grid` follows GDAL's pixel-corner convention: ``transform`` is the geo
 ``(x0, dx, 0, y0, 0, dy)`` where ``(x0, y0)`` is the outer corner of the upper-left pixel and
 ``dy`` is negative for north-up grids.  Pixel ``(row, col)`` has its centre at
 ``(x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy)``.  The CRS is EPSG:4326 (lon/lat degrees)
-unless stated otherwise.
+unless stated otherwise; a projected CRS such as UTM (EPSG:326zz north, 327zz south, metres)
+works too, and :meth:`Grid.latlon` / :meth:`Grid.index_latlon` convert to and from geodetic
+coordinates for any CRS.
 
 Phase linking may estimate only every ``(sy, sx)``-th pixel.  Output pixel ``(i, j)`` is
 estimated at input pixel ``(i*sy + sy//2, j*sx + sx//2)``; :meth:`Grid.decimate` returns the
@@ -149,6 +151,58 @@ class Grid:
         except KeyError as err:
             raise KeyError(f"no grid description (attribute {err}) in these attributes") from err
         return cls(tuple(transform), tuple(shape), crs)
+
+    @classmethod
+    def from_lonlat_bounds(
+        cls,
+        bounds: tuple[float, float, float, float],
+        spacing: tuple[float, float],
+        crs: str = "EPSG:4326",
+    ) -> Grid:
+        """Grid in ``crs`` covering geographic ``bounds = (west, south, east, north)`` (degrees).
+
+        ``spacing = (dy, dx)`` (positive, in the CRS's units: degrees or metres).  The bounds
+        are transformed into ``crs`` (densified edges) and snapped outward to whole multiples
+        of the spacing, so every date and every rerun gets the same pixels.
+        """
+        dy, dx = (float(v) for v in spacing)
+        west, south, east, north = (float(v) for v in bounds)
+        if not (west < east and south < north) or dx <= 0 or dy <= 0:
+            raise ValueError(f"invalid grid: bounds {list(bounds)}, spacing {list(spacing)}")
+        if crs != "EPSG:4326":
+            from pyproj import Transformer
+
+            to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+            west, south, east, north = to_crs.transform_bounds(west, south, east, north, 21)
+        eps = 1e-6  # of a pixel: bounds that are multiples of the spacing stay put
+        x0, x1 = np.floor(west / dx + eps), np.ceil(east / dx - eps)
+        y0, y1 = np.floor(south / dy + eps), np.ceil(north / dy - eps)
+        return cls((x0 * dx, dx, 0.0, y1 * dy, 0.0, -dy), (int(y1 - y0), int(x1 - x0)), crs)
+
+    @staticmethod
+    def utm_crs(lat: float, lon: float) -> str:
+        """``EPSG:326zz`` (north) or ``EPSG:327zz`` (south) of the UTM zone of a point."""
+        zone = int(np.floor((float(lon) + 180.0) / 6.0)) % 60 + 1
+        return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+    def latlon(self) -> tuple[np.ndarray, np.ndarray]:
+        """Geodetic ``(lat, lon)`` (degrees) of the pixel centres, shape ``(rows, cols)``."""
+        y, x = self.meshgrid()
+        if self.crs == "EPSG:4326":
+            return y, x
+        from pyproj import Transformer
+
+        lon, lat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True).transform(x, y)
+        return np.asarray(lat), np.asarray(lon)
+
+    def index_latlon(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
+        """Fractional ``(row, col)`` of geodetic coordinates (degrees), any CRS."""
+        if self.crs == "EPSG:4326":
+            return self.index(lat, lon)
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True).transform(lon, lat)
+        return self.index(np.asarray(y), np.asarray(x))
 
     def rasterio_transform(self):
         """The geotransform as a :class:`affine.Affine` for rasterio."""

@@ -1,21 +1,35 @@
-"""Zero-Doppler radar geometry: for ground points, the satellite position that sees them.
+"""Zero-Doppler radar geometry: geo2rdr (ground → radar) and rdr2geo (radar → ground).
 
-For a target ``X`` (ECEF) the zero-Doppler azimuth time ``t`` solves
-``(X - P(t)) · V(t) = 0`` with the orbit position ``P`` and velocity ``V``; it is found by
-Newton iterations started from the closest approach of the scene centre.  The line of sight
+**geo2rdr** (:func:`zero_doppler_time`, :func:`zero_doppler_range`,
+:func:`zero_doppler_geometry`): for a target ``X`` (ECEF) the zero-Doppler azimuth time ``t``
+solves ``(X - P(t)) · V(t) = 0`` with the orbit position ``P`` and velocity ``V``; it is found
+by Newton iterations started from the closest approach of the scene centre.  The line of sight
 is the unit vector from the target to ``P(t)``, expressed in the local east-north-up frame of
 the target, from which the incidence angle (from the ellipsoid normal) and the heading (the
 satellite's velocity direction, clockwise from north) follow.
+
+**rdr2geo** (:func:`radar_to_geo`): for an azimuth time ``t`` and slant range ``R`` the target
+lies on the zero-Doppler plane ``(X - P) · V = 0``, on the range sphere ``|X - P| = R`` and on
+the surface of a given height above the WGS84 ellipsoid (constant, or a DEM).  Newton
+iterations on the geodetic latitude and longitude solve the first two equations with the
+height evaluated at the current position, so the third holds exactly.
+
+:func:`geocentric_look_angles` gives the angles in the convention of the Sentinel-1
+annotation's geolocation grid (from the geocentric radius, not the ellipsoid normal).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
+from sar4tec.constants import WGS84_A, WGS84_E2
 from sar4tec.geometry.ellipsoid import ecef_to_enu_vectors, geodetic_to_ecef
 from sar4tec.geometry.los import incidence_heading_from_los
+from sar4tec.grid import Grid
 from sar4tec.sentinel1.orbit import Orbit
 
 
@@ -140,3 +154,283 @@ def zero_doppler_geometry(
         azimuth_time=t.reshape(shape),
         slant_range=slant_range.reshape(shape),
     )
+
+
+def geocentric_look_angles(satellite, target) -> tuple[np.ndarray, np.ndarray]:
+    """Elevation and incidence angles (degrees) measured from geocentric radii.
+
+    This is the convention of the ``elevationAngle`` and ``incidenceAngle`` of a Sentinel-1
+    annotation's geolocation grid: the elevation (off-nadir look) angle at the satellite is
+    measured from the direction to the Earth's centre, the incidence angle at the target from
+    the target's geocentric radius.  The project's ``incidence`` (:func:`zero_doppler_geometry`)
+    is measured from the ellipsoid normal instead; the two differ by the projection of the
+    normal's tilt from the radius (up to 0.19° at 45° latitude) on the look direction.
+
+    Parameters
+    ----------
+    satellite, target : array_like, shape S + (3,)
+        ECEF positions (m) of the satellite and the target.
+    """
+    sat = np.asarray(satellite, dtype=np.float64)
+    tgt = np.asarray(target, dtype=np.float64)
+    look = tgt - sat
+    look /= np.linalg.norm(look, axis=-1, keepdims=True)
+    nadir = -sat / np.linalg.norm(sat, axis=-1, keepdims=True)
+    radius = tgt / np.linalg.norm(tgt, axis=-1, keepdims=True)
+    elevation = np.degrees(np.arccos(np.clip(np.sum(look * nadir, -1), -1.0, 1.0)))
+    incidence = np.degrees(np.arccos(np.clip(-np.sum(look * radius, -1), -1.0, 1.0)))
+    return elevation, incidence
+
+
+def radar_to_geo(
+    orbit: Orbit,
+    azimuth_time,
+    slant_range,
+    height=None,
+    *,
+    dem: tuple[np.ndarray, Grid] | None = None,
+    look: str = "right",
+    tolerance_m: float = 1e-5,
+    max_iterations: int = 30,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """rdr2geo: geodetic position of radar samples (zero-Doppler time, slant range).
+
+    Parameters
+    ----------
+    orbit : Orbit
+        Earth-fixed orbit spanning the azimuth times.
+    azimuth_time : array_like
+        Zero-Doppler times, seconds since ``orbit.reference_epoch``.
+    slant_range : array_like
+        Distances satellite–target (m); broadcast with ``azimuth_time``.
+    height : array_like, optional
+        Target heights above the WGS84 ellipsoid (m), broadcast with the samples; 0 if neither
+        ``height`` nor ``dem`` is given.
+    dem : (ndarray, Grid), optional
+        Ellipsoidal heights (m) on an EPSG:4326 grid, interpolated bilinearly; the target lies
+        on this surface.  Samples whose solution leaves the DEM (or hits NaN) are NaN.
+    look : {"right", "left"}
+        Look side (Sentinel-1 looks right); picks the solution on that side of the track.
+    tolerance_m : float
+        Newton iterations stop when the horizontal step is below this.
+    max_iterations : int
+        Samples not converged after this many steps are NaN.
+
+    Returns
+    -------
+    lat, lon, height : ndarray
+        Geodetic latitude and longitude (degrees) and ellipsoidal height (m), the samples'
+        broadcast shape.
+
+    Notes
+    -----
+    Newton iterations on ``(lat, lon)`` of ``g1 = (X - P)·V/|V|`` and ``g2 = |X - P| - R`` with
+    ``X = X(lat, lon, h(lat, lon))``; the Jacobian uses ``∂X/∂lat = (M + h) n + h_lat u`` and
+    ``∂X/∂lon = (N + h) cos(lat) e + h_lon u`` (meridian and prime-vertical radii ``M``, ``N``,
+    local east/north/up ``e, n, u``; ``h_lat, h_lon`` from the DEM, 0 for a given height).
+    The start is the intersection of the range sphere with a sphere of the ellipsoid's radius
+    under the satellite.  Converges in 3–5 steps.  In layover, where several ground points
+    share ``(t, R)``, the solution is one of them.
+    """
+    if look not in ("right", "left"):
+        raise ValueError(f"look must be 'right' or 'left', got {look!r}")
+    if dem is not None and height is not None:
+        raise ValueError("give either height or dem, not both")
+    t, r = np.broadcast_arrays(
+        np.asarray(azimuth_time, dtype=np.float64), np.asarray(slant_range, dtype=np.float64)
+    )
+    shape = t.shape
+    h = np.broadcast_to(np.asarray(0.0 if height is None else height, np.float64), shape)
+    position, velocity = orbit.interpolate(t.reshape(-1))
+    if dem is None:
+        dem_values = np.empty((1, 1))
+        transform = np.zeros(4)
+    else:
+        values, grid = dem
+        if grid.crs != "EPSG:4326":
+            raise ValueError(f"the DEM grid must be EPSG:4326 (lon/lat), got {grid.crs}")
+        if values.shape != grid.shape:
+            raise ValueError(f"DEM array shape {values.shape} differs from its grid {grid.shape}")
+        dem_values = np.ascontiguousarray(values, dtype=np.float64)
+        x0, dx, _, y0, _, dy = grid.transform
+        transform = np.array([x0, dx, y0, dy])
+        h = np.full(shape, np.nanmean(dem_values))  # only the starting guess
+    lat, lon, h_out = _rdr2geo(
+        position,
+        velocity,
+        r.reshape(-1).copy(),
+        h.reshape(-1).copy(),
+        dem_values,
+        transform,
+        dem is not None,
+        look == "right",
+        tolerance_m,
+        max_iterations,
+    )
+    return lat.reshape(shape), lon.reshape(shape), h_out.reshape(shape)
+
+
+@numba.njit(cache=True)
+def _dem_height(dem, transform, lat_deg, lon_deg):  # pragma: no cover - numba
+    """Bilinear DEM height and its derivatives (m per degree of lat and lon); NaN outside."""
+    x0, dx, y0, dy = transform[0], transform[1], transform[2], transform[3]
+    col = (lon_deg - x0) / dx - 0.5
+    row = (lat_deg - y0) / dy - 0.5
+    rows, cols = dem.shape
+    if not (0.0 <= row <= rows - 1 and 0.0 <= col <= cols - 1):
+        return np.nan, 0.0, 0.0
+    r0 = min(int(row), rows - 2) if rows > 1 else 0
+    c0 = min(int(col), cols - 2) if cols > 1 else 0
+    r1, c1 = min(r0 + 1, rows - 1), min(c0 + 1, cols - 1)
+    fr, fc = row - r0, col - c0
+    z00, z01, z10, z11 = dem[r0, c0], dem[r0, c1], dem[r1, c0], dem[r1, c1]
+    top = z00 + fc * (z01 - z00)
+    bottom = z10 + fc * (z11 - z10)
+    value = top + fr * (bottom - top)
+    d_col = (1.0 - fr) * (z01 - z00) + fr * (z11 - z10)
+    d_row = bottom - top
+    return value, d_row / dy, d_col / dx
+
+
+@numba.njit(cache=True)
+def _ecef_to_geodetic(x, y, z):  # pragma: no cover - numba
+    """Geodetic latitude, longitude (radians) of an ECEF point (a few fixed-point steps)."""
+    p = math.hypot(x, y)
+    lon = math.atan2(y, x)
+    lat = math.atan2(z, p * (1.0 - WGS84_E2))
+    for _ in range(5):
+        s = math.sin(lat)
+        n = WGS84_A / math.sqrt(1.0 - WGS84_E2 * s * s)
+        h = p / math.cos(lat) - n
+        lat = math.atan2(z, p * (1.0 - WGS84_E2 * n / (n + h)))
+    return lat, lon
+
+
+@numba.njit(cache=True, parallel=True)
+def _rdr2geo(
+    position, velocity, slant_range, height, dem, transform, use_dem, right, tol, max_iter
+):  # pragma: no cover - numba
+    n = slant_range.size
+    lat_out = np.full(n, np.nan)
+    lon_out = np.full(n, np.nan)
+    h_out = np.full(n, np.nan)
+    b = WGS84_A * math.sqrt(1.0 - WGS84_E2)
+    for i in numba.prange(n):
+        p = position[i]
+        v = velocity[i] / np.linalg.norm(velocity[i])
+        rng = slant_range[i]
+        p_norm = np.linalg.norm(p)
+        nadir = -p / p_norm
+        side = np.cross(nadir, v)  # to the right of the flight direction
+        side /= np.linalg.norm(side)
+        if not right:
+            side = -side
+        down = np.cross(v, side) if right else np.cross(side, v)  # nadir, normal to v
+        cos_lat_c2 = (p[0] * p[0] + p[1] * p[1]) / (p_norm * p_norm)
+        r_t = b / math.sqrt(1.0 - WGS84_E2 * cos_lat_c2) + height[i]
+        cos_look = (p_norm * p_norm + rng * rng - r_t * r_t) / (2.0 * p_norm * rng)
+        cos_look = min(max(cos_look, -1.0), 1.0)
+        x = p + rng * (cos_look * down + math.sqrt(1.0 - cos_look * cos_look) * side)
+        lat, lon = _ecef_to_geodetic(x[0], x[1], x[2])
+        h = height[i]
+        for _ in range(max_iter):
+            h_lat = 0.0
+            h_lon = 0.0
+            if use_dem:
+                h, h_lat, h_lon = _dem_height(dem, transform, math.degrees(lat), math.degrees(lon))
+                if math.isnan(h):
+                    break
+                h_lat *= 180.0 / math.pi
+                h_lon *= 180.0 / math.pi
+            sl, cl = math.sin(lat), math.cos(lat)
+            so, co = math.sin(lon), math.cos(lon)
+            w = 1.0 - WGS84_E2 * sl * sl
+            n_radius = WGS84_A / math.sqrt(w)
+            m_radius = WGS84_A * (1.0 - WGS84_E2) / (w * math.sqrt(w))
+            x = np.array(
+                [
+                    (n_radius + h) * cl * co,
+                    (n_radius + h) * cl * so,
+                    (n_radius * (1.0 - WGS84_E2) + h) * sl,
+                ]
+            )
+            east = np.array([-so, co, 0.0])
+            north = np.array([-sl * co, -sl * so, cl])
+            up = np.array([cl * co, cl * so, sl])
+            d_lat = (m_radius + h) * north + h_lat * up
+            d_lon = (n_radius + h) * cl * east + h_lon * up
+            rel = x - p
+            dist = np.linalg.norm(rel)
+            u = rel / dist
+            g1 = np.dot(rel, v)
+            g2 = dist - rng
+            a11, a12 = np.dot(v, d_lat), np.dot(v, d_lon)
+            a21, a22 = np.dot(u, d_lat), np.dot(u, d_lon)
+            det = a11 * a22 - a12 * a21
+            step_lat = (a22 * g1 - a12 * g2) / det
+            step_lon = (a11 * g2 - a21 * g1) / det
+            lat -= step_lat
+            lon -= step_lon
+            moved = math.hypot(step_lat * (m_radius + h), step_lon * (n_radius + h) * cl)
+            if moved < tol:
+                if use_dem:
+                    h = _dem_height(dem, transform, math.degrees(lat), math.degrees(lon))[0]
+                lat_out[i] = math.degrees(lat)
+                lon_out[i] = (math.degrees(lon) + 180.0) % 360.0 - 180.0
+                h_out[i] = h
+                break
+    return lat_out, lon_out, h_out
+
+
+def geolocation_residuals(annotation, orbit: Orbit | None = None) -> dict[str, np.ndarray]:
+    """Our geo2rdr/rdr2geo/angles minus the annotation's geolocation grid, per grid point.
+
+    Parameters
+    ----------
+    annotation : bytes or xml.etree.ElementTree.Element
+        A Sentinel-1 product annotation (one sub-swath and polarisation).
+    orbit : Orbit, optional
+        Orbit to use; default the annotation's own state vectors.
+
+    Returns
+    -------
+    dict of ndarray
+        ``azimuth_time`` (s) and ``slant_range`` (m): geo2rdr of the point's (lat, lon, height)
+        minus its ``azimuthTime`` and ``slantRangeTime·c/2``; ``horizontal`` (m): distance
+        between rdr2geo of (azimuthTime, slantRangeTime, height) and the point's lat/lon;
+        ``vertical`` (m); ``incidence`` and ``elevation`` (degrees): :func:`geocentric_look_angles`
+        minus ``incidenceAngle`` and ``elevationAngle``; ``incidence_ellipsoid`` (degrees): the
+        project's incidence (from the ellipsoid normal) minus ``incidenceAngle``.
+    """
+    import xml.etree.ElementTree as ET
+
+    from sar4tec.constants import SPEED_OF_LIGHT
+    from sar4tec.files import parse_time
+    from sar4tec.sentinel1.safe import annotation_orbit
+
+    root = ET.fromstring(annotation) if isinstance(annotation, bytes) else annotation
+    orbit = annotation_orbit(root) if orbit is None else orbit
+    points = root.findall("geolocationGrid/geolocationGridPointList/geolocationGridPoint")
+    if not points:
+        raise ValueError("the annotation has no geolocationGrid points")
+    keys = ("latitude", "longitude", "height", "slantRangeTime", "incidenceAngle")
+    v = {k: np.array([float(p.findtext(k)) for p in points]) for k in keys + ("elevationAngle",)}
+    t = np.array([orbit.seconds_since_epoch(parse_time(p.findtext("azimuthTime"))) for p in points])
+    slant_range = v["slantRangeTime"] * SPEED_OF_LIGHT / 2.0
+    geo = zero_doppler_geometry(orbit, v["latitude"], v["longitude"], v["height"])
+    lat, lon, height = radar_to_geo(orbit, t, slant_range, v["height"])
+    target = geodetic_to_ecef(v["latitude"], v["longitude"], v["height"])
+    offset = ecef_to_enu_vectors(
+        geodetic_to_ecef(lat, lon, height) - target, v["latitude"], v["longitude"]
+    )
+    position, _ = orbit.interpolate(geo.azimuth_time)
+    elevation, incidence = geocentric_look_angles(position, target)
+    return {
+        "azimuth_time": geo.azimuth_time - t,
+        "slant_range": geo.slant_range - slant_range,
+        "horizontal": np.hypot(offset[:, 0], offset[:, 1]),
+        "vertical": offset[:, 2],
+        "incidence": incidence - v["incidenceAngle"],
+        "elevation": elevation - v["elevationAngle"],
+        "incidence_ellipsoid": geo.incidence - v["incidenceAngle"],
+    }
