@@ -17,6 +17,7 @@ validate_config(config)
 include: "workflow/rules/common.smk"
 include: "workflow/rules/acquire.smk"
 include: "workflow/rules/geocode.smk"
+include: "workflow/rules/ingest.smk"
 include: "workflow/rules/stack.smk"
 include: "workflow/rules/phase_linking.smk"
 include: "workflow/rules/unwrap.smk"
@@ -30,3 +31,17 @@ rule all:
     default_target: True
     input:
         product_targets(FRAMES),
+
+
+# The region summary (frames done/failed with the reason, time and core-hours per rule):
+# results/summary.json and results/summary.md after every run (also: sar4tec summary).
+onsuccess:
+    from sar4tec.summary import write_summary
+
+    write_summary(FRAMES, RESULTS, LOGS, "success", log)
+
+
+onerror:
+    from sar4tec.summary import write_summary
+
+    write_summary(FRAMES, RESULTS, LOGS, "error", log)

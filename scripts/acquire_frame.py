@@ -10,5 +10,6 @@ with rule_logging(snakemake) as log:
         dict(snakemake.params.acquire),
         Path(snakemake.output.manifest).parent,
         snakemake.params.cache,
+        stack_section=dict(getattr(snakemake.params, "stack", {})),
     )
     log.info("wrote %s", manifest)

@@ -16,4 +16,7 @@ with rule_logging(snakemake):
         snakemake.params.products,
         snakemake.params.config,
         snakemake.input.slc_stack,
+        snakemake.params.workflow_dir,
+        snakemake.params.checksum_memo,
+        snakemake.output.provenance,
     )

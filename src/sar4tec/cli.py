@@ -17,6 +17,8 @@ SUBCOMMAND_MODULES = (
     "sar4tec.config_cli",  # sar4tec config check CONFIG
     "sar4tec.profile_cli",  # sar4tec profile install PROFILE
     "sar4tec.products.cli",  # sar4tec inspect PRODUCT
+    "sar4tec.summary_cli",  # sar4tec summary [--configfile CONFIG]
+    "sar4tec.ingest.cli",  # sar4tec ingest FORMAT PATH MANIFEST OUTDIR
 )
 
 

@@ -16,8 +16,10 @@ from typing import Any
 
 import yaml
 
+from sar4tec.errors import Sar4tecError
 
-class ConfigError(ValueError):
+
+class ConfigError(Sar4tecError, ValueError):
     """A configuration that does not follow the schema; the message names the key."""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -41,8 +42,10 @@ def rule_logging(smk: Any) -> Iterator[logging.Logger]:
     start = time.perf_counter()
     rule = getattr(smk, "rule", "rule")
     logger.info(
-        "%s started with %d thread(s), wildcards %s", rule, smk.threads, dict(smk.wildcards)
-    )
+        "%s started with %d thread(s), wildcards %s, host %s, SLURM job %s",
+        rule, smk.threads, dict(smk.wildcards), socket.gethostname(),
+        os.environ.get("SLURM_JOB_ID", "none"),
+    )  # fmt: skip
     try:
         yield logger
     except BaseException:
@@ -55,14 +58,10 @@ def rule_logging(smk: Any) -> Iterator[logging.Logger]:
             handler.close()
 
 
-#: environment variables that size the thread pools of BLAS/OpenMP libraries and numba in
-#: processes a rule starts (e.g. SNAPHU tiles); this process is capped at run time instead
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-)
+#: environment variables that size the BLAS/OpenMP thread pools of processes a rule starts
+#: (e.g. SNAPHU); this process is capped at run time instead.  NUMBA_NUM_THREADS is not among
+#: them: numba refuses to compile once its threads run if the variable has changed.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def set_threads(threads: int) -> None:

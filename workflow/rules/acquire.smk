@@ -47,7 +47,9 @@ rule acquire_sentinel1:
 
 
 rule acquire_local:
-    """Link and validate the frame's SAFE products from local archives; fetch orbits and DEM."""
+    """Link and validate the frame's SAFE products from local archives, or read the dates and
+    footprint of its ingested stack (a `stack` entry, docs/ingest.md); fetch orbits and DEM.
+    """
     output:
         manifest=f"{DATA}/{{frame}}/manifest.json",
     log:
@@ -65,5 +67,6 @@ rule acquire_local:
         spec=lambda wildcards: config["frames"][wildcards.frame],
         acquire=config["acquire"],
         cache=config["paths"]["cache"],
+        stack=config["stack"],
     script:
         "../../scripts/acquire_frame.py"

@@ -43,10 +43,17 @@ wildcard_constraints:
 CORRECTIONS = ["troposphere", "ionosphere", "tides"]
 
 
+def frames_ingested():
+    """Frame IDs whose SLC stack is ingested from elsewhere (a `stack` entry; ingest.smk)."""
+    return [f for f, spec in config["frames"].items() if spec.get("stack")]
+
+
 def stack_manifest(wildcards):
-    """The frame's manifest with `slc` filled: the geocoded CSLCs, or the simulator's own."""
+    """The frame's manifest with `slc` filled: geocoded or ingested CSLCs, or the simulator's."""
     if config["frames"][wildcards.frame]["source"] == "simulate":
         return f"{DATA}/{wildcards.frame}/manifest.json"
+    if config["frames"][wildcards.frame].get("stack"):
+        return f"{WORK}/{wildcards.frame}/ingest/manifest.json"
     return f"{WORK}/{wildcards.frame}/cslc/manifest.json"
 
 

@@ -1,6 +1,9 @@
 # Corrections: one apparent-LOS-displacement layer per acquisition for each effect
 # (docs/corrections.md). A disabled correction still writes its layer (zeros, attribute
 # enabled = 0), so the inversion always finds all three files.
+# The rule reruns when the manifest changes (new dates), but each date's layer is cached in
+# work/{frame}/corrections/cache/{kind}/ under a key of all it depends on: only the new dates
+# are computed (docs/incremental.md).
 
 
 rule correction:
@@ -14,6 +17,8 @@ rule correction:
         f"{LOGS}/{{frame}}/correction_{{kind}}.log",
     wildcard_constraints:
         kind="|".join(CORRECTIONS),
+    group:
+        "corrections"  # one cluster job for the frame's three layers (profile group-components)
     conda:
         ENV
     threads: 1

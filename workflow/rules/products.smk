@@ -5,6 +5,15 @@
 REPORTED = {"quicklook.png": "quicklook.rst", "timeseries.png": "timeseries.rst"}
 
 
+report: "../report/workflow.rst"
+
+
+def frame_config(frame):
+    """The configuration as it concerns one frame (the region's other frames left out), so
+    adding or removing frames does not rerun the products of the others."""
+    return {**config, "frames": {frame: config["frames"][frame]}}
+
+
 rule products:
     """Write the frame's products from the calibrated time series and quality layers."""
     input:
@@ -32,6 +41,12 @@ rule products:
             )
             for name in PRODUCT_FILES
         ],
+        provenance=report(
+            f"{WORK}/{{frame}}/provenance.html",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            subcategory="{frame}",
+        ),
     log:
         f"{LOGS}/{{frame}}/products.log",
     conda:
@@ -43,7 +58,9 @@ rule products:
         runtime=60,
     params:
         products=config["products"],
-        config=config,
+        config=lambda wildcards: frame_config(wildcards.frame),
+        workflow_dir=workflow.basedir,
+        checksum_memo=lambda wildcards: f"{WORK}/{wildcards.frame}/checksums.json",
     script:
         "../../scripts/products.py"
 

@@ -1,5 +1,24 @@
 # Unwrap: interferogram network from the linked phases, unwrapped with snaphu (docs/unwrap.md).
 # The correction layers of unwrap.precorrect are removed before unwrapping and restored after.
+import math
+
+import h5py
+
+from sar4tec.grid import Grid
+from sar4tec.unwrap.memory import unwrap_peak_mb
+
+
+def unwrap_mem_mb(wildcards, input, threads, attempt):
+    """Peak memory of the unwrap job from the frame's output grid (memory model), x attempt.
+
+    The linked phases exist when the job is scheduled; a dry run assumes a 2000 x 2000 grid.
+    """
+    try:
+        with h5py.File(input.linked, "r") as f:
+            shape = Grid.from_attrs(f.attrs).shape
+    except (FileNotFoundError, OSError):
+        shape = (2000, 2000)
+    return math.ceil(unwrap_peak_mb(shape, threads)) * attempt
 
 
 rule unwrap:
@@ -18,9 +37,8 @@ rule unwrap:
         ENV
     threads: threads_for("unwrap", 2)
     resources:
-        # per thread: one SNAPHU run (~0.4 kB per pixel in one tile) plus the closure blocks
-        mem_mb=4000,
-        runtime=240,
+        mem_mb=unwrap_mem_mb,
+        runtime=lambda wildcards, attempt: 240 * attempt,
     params:
         unwrap=config["unwrap"],
     script:

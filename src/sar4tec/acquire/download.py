@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from sar4tec.errors import Sar4tecError
+
 log = logging.getLogger(__name__)
 
 #: bytes read from the socket per write
@@ -33,7 +35,7 @@ MAX_WAIT = 120.0
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-class DownloadError(RuntimeError):
+class DownloadError(Sar4tecError, RuntimeError):
     """A download failed for good (after retries, or on a status that retrying cannot fix).
 
     ``status`` is the HTTP status of a permanent error (e.g. 404), else ``None``.
@@ -44,7 +46,7 @@ class DownloadError(RuntimeError):
         self.status = status
 
 
-class OfflineError(FileNotFoundError):
+class OfflineError(Sar4tecError, FileNotFoundError):
     """Offline mode was asked for a file that is not (verified) in the cache."""
 
 

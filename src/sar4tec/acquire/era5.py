@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sar4tec.errors import Sar4tecError
 from sar4tec.files import atomic_output, to_utc
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ PRESSURE_LEVELS = (
 SUFFIX = {"grib": "grb", "netcdf": "nc"}
 
 
-class CredentialsError(RuntimeError):
+class CredentialsError(Sar4tecError, RuntimeError):
     """No usable CDS credentials were found."""
 
 

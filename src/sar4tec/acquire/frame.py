@@ -41,6 +41,50 @@ def frame_identity(spec: dict[str, Any]) -> tuple[int, str]:
     return track, pass_direction(track, parse_full_burst_id(bursts[0])[1])
 
 
+def ingested_source(frame: str, spec: dict[str, Any], stack_section: dict[str, Any]):
+    """Open a frame's ``stack`` and settle its track and direction.
+
+    The product metadata (OPERA identification, ISCE2 burst XMLs) name them where they can;
+    otherwise the frame entry must (``track`` and ``orbit_direction``, or ``bursts``).  Where
+    both do, they must agree.  Every date whose product carries no orbit must name its
+    satellite (else the frame's ``stack.mission``), so the right orbit file can be chosen.
+
+    Raises
+    ------
+    ValueError
+        Track or direction unknown or contradicted, or a satellite unknown (names the frame).
+    """
+    from sar4tec.ingest import IngestSettings, open_source
+    from sar4tec.ingest.common import UNKNOWN_MISSION
+
+    source = open_source(IngestSettings.from_config(spec["stack"], stack_section))
+    where = f"frame {frame} (stack {spec['stack']['path']})"
+    configured = (None, None)
+    if spec.get("bursts") or ("track" in spec and "orbit_direction" in spec):
+        configured = frame_identity(spec)
+    for name, product, config in zip(
+        ("track", "orbit_direction"), (source.track, source.direction), configured, strict=True
+    ):
+        if product is None and config is None:
+            raise ValueError(
+                f"{where}: the product does not give its {name}; set the frame's {name} "
+                "(with track/orbit_direction) or bursts"
+            )
+        if product is not None and config is not None and product != config:
+            raise ValueError(
+                f"{where}: the product's {name} {product!r} is not the frame's {config!r}"
+            )
+    source.track = source.track if source.track is not None else configured[0]
+    source.direction = source.direction or configured[1]
+    unknown = [d.date for d in source.dates if d.orbit is None and d.mission == UNKNOWN_MISSION]
+    if unknown:
+        raise ValueError(
+            f"{where}: the product does not name the satellite of {unknown[:3]}...; set the "
+            "frame's stack.mission (S1A, S1B, S1C or S1D)"
+        )
+    return source
+
+
 def _union_bounds(boxes: Sequence[Sequence[float]]) -> list[float]:
     return [
         min(b[0] for b in boxes),
@@ -56,6 +100,7 @@ def acquire_frame(
     settings: dict[str, Any],
     out_dir: str | os.PathLike,
     cache_dir: str | os.PathLike,
+    stack_section: dict[str, Any] | None = None,
 ) -> Path:
     """Fetch or link a frame's inputs into ``out_dir`` and write ``out_dir/manifest.json``.
 
@@ -65,14 +110,24 @@ def acquire_frame(
         Frame ID.
     spec
         The frame's entry: ``source`` (``sentinel1``/``local``), ``bursts``, and optionally
-        ``track``, ``orbit_direction``, ``bounds`` (frames expanded from a region have them).
+        ``track``, ``orbit_direction``, ``bounds`` (frames expanded from a region have them),
+        ``stack`` (a ``local`` frame whose existing SLC stack is ingested, docs/ingest.md).
     settings
         The validated ``acquire`` config section.
     out_dir, cache_dir
         ``data/{frame}`` and the shared cache root.
+    stack_section
+        The config's ``stack`` section (polarisation of OPERA stacks), for ingested frames.
+
+    Notes
+    -----
+    An ingested frame (``stack`` entry) has no SAFE products: its dates and footprint come from
+    the stack itself (:func:`sar4tec.ingest.open_source`), its track and pass direction from
+    the product metadata where the format carries them (:func:`ingested_source`); orbit files
+    are fetched only for the dates whose product carries no state vectors; the manifest lists
+    the stack under ``ingested`` (format, resolved path, dates).
     """
     out, cache = Path(out_dir), Path(cache_dir)
-    track, direction = frame_identity(spec)
     bursts = list(spec.get("bursts") or [])
     net = {
         "retries": settings["retries"],
@@ -82,7 +137,20 @@ def acquire_frame(
     offline = settings["offline"]
     start, end = parse_time(settings["start"]), parse_time(settings["end"])
     report: dict[str, Any] = {}
-    if spec["source"] == "local":
+    ingested: dict[str, Any] = {}
+    if spec["source"] == "local" and spec.get("stack"):
+        source = ingested_source(frame, spec, stack_section or {})
+        track, direction, safe = source.track, source.direction, []
+        acquisitions = [(d.mission, d.start, d.stop) for d in source.dates if d.orbit is None]
+        times = [d.start for d in source.dates]
+        bounds = spec.get("bounds") or [float(v) for v in source.footprint()]
+        ingested = {
+            "format": spec["stack"]["format"],
+            "path": str(Path(spec["stack"]["path"]).resolve()),
+            "dates": [d.date for d in source.dates],
+        }
+    elif spec["source"] == "local":
+        track, direction = frame_identity(spec)
         products = select_products(
             scan_archives(settings["local"]["archives"]), track, direction, bursts, start, end
         )
@@ -113,6 +181,7 @@ def acquire_frame(
             ]
         )
     else:
+        track, direction = frame_identity(spec)
         granules = search(
             start,
             end,
@@ -152,12 +221,16 @@ def acquire_frame(
             for d, g in by_date.items()
         ]
         bounds = spec.get("bounds") or _union_bounds([g.bounds for g in granules if g.bounds])
-    orbits = orbit_files(
-        acquisitions,
-        cache / "orbits",
-        indexes=settings["orbit_indexes"] or DEFAULT_INDEXES,
-        offline=offline,
-        **net,
+    orbits = (
+        orbit_files(
+            acquisitions,
+            cache / "orbits",
+            indexes=settings["orbit_indexes"] or DEFAULT_INDEXES,
+            offline=offline,
+            **net,
+        )
+        if acquisitions
+        else []
     )
     dem_path, water_path = dem_mod.frame_dem(
         bounds,
@@ -170,7 +243,9 @@ def acquire_frame(
         offline=offline,
         **net,
     )
-    times = sorted({parse_time(s["sensing_time"]) for s in safe})
+    if not ingested:
+        times = [parse_time(s["sensing_time"]) for s in safe]
+    times = sorted(set(times))
     manifest = {
         "frame": frame,
         "source": spec["source"],
@@ -186,6 +261,8 @@ def acquire_frame(
         "ionex": [],
         "report": report,
     }
+    if ingested:
+        manifest["ingested"] = ingested
     if settings["era5"]:
         from sar4tec.acquire.era5 import download_era5
 

@@ -15,11 +15,13 @@ import logging
 import os
 import re
 import subprocess
+import zlib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sar4tec.acquire.download import DownloadError, fetch
+from sar4tec.errors import InputFormatError, reading
 from sar4tec.files import to_utc
 
 log = logging.getLogger(__name__)
@@ -69,12 +71,15 @@ def ionex_name_date(name: str) -> date | None:
 
 
 def _first_lines(path: Path, count: int = 80) -> list[str]:
-    """The header lines of a (possibly gzip/.Z compressed) IONEX file."""
+    """The header lines of a (possibly gzip/.Z compressed) IONEX file.
+
+    A compressed file is decompressed whole, so that a truncated download fails here.
+    """
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        with gzip.open(path, "rt", errors="replace") as fh:
-            return [fh.readline() for _ in range(count)]
+        text = gzip.decompress(path.read_bytes())
+        return text.decode("ascii", errors="replace").splitlines()[:count]
     if magic == b"\x1f\x9d":
         text = subprocess.run(["gzip", "-dc", str(path)], check=True, capture_output=True).stdout
         return text.decode("ascii", errors="replace").splitlines()[:count]
@@ -83,21 +88,22 @@ def _first_lines(path: Path, count: int = 80) -> list[str]:
 
 
 def check_ionex(path: str | os.PathLike, day: date | datetime) -> None:
-    """Raise ValueError unless ``path`` is an IONEX file whose first map is on ``day``."""
+    """Raise InputFormatError unless ``path`` is an IONEX file whose first map is on ``day``."""
     path, day = Path(path), _as_date(day)
     try:
         lines = _first_lines(path)
-    except (OSError, EOFError, subprocess.CalledProcessError) as err:
-        raise ValueError(f"{path}: cannot be decompressed ({err})") from None
+    except (OSError, EOFError, zlib.error, subprocess.CalledProcessError) as err:
+        raise InputFormatError(f"{path}: cannot be decompressed ({err})") from None
     if not lines or "IONEX VERSION / TYPE" not in lines[0]:
-        raise ValueError(f"{path}: not an IONEX file")
+        raise InputFormatError(f"{path}: not an IONEX file")
     for line in lines:
         if "EPOCH OF FIRST MAP" in line:
-            y, m, d = (int(v) for v in line.split()[:3])
-            if date(y, m, d) != day:
-                raise ValueError(f"{path}: first map on {date(y, m, d)}, expected {day}")
+            with reading(path, "IONEX header (EPOCH OF FIRST MAP)"):
+                first = date(*(int(v) for v in line.split()[:3]))
+            if first != day:
+                raise InputFormatError(f"{path}: first map on {first}, expected {day}")
             return
-    raise ValueError(f"{path}: IONEX header has no EPOCH OF FIRST MAP")
+    raise InputFormatError(f"{path}: IONEX header has no EPOCH OF FIRST MAP")
 
 
 def download_ionex(

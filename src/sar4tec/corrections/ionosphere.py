@@ -21,6 +21,7 @@ import gzip
 import lzma
 import os
 import subprocess
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from sar4tec.constants import SENTINEL1_FREQUENCY
+from sar4tec.errors import InputFormatError, reading
 from sar4tec.files import to_utc
 
 #: 40.31 m^3/s^2: first-order ionospheric coefficient (e^2 / (8 pi^2 eps0 m_e))
@@ -37,18 +39,20 @@ INTERPOLATIONS = ("nearest", "linear2d", "linear3d", "rotated")
 
 
 def _open_text(path: Path) -> str:
-    with open(path, "rb") as fh:
-        magic = fh.read(6)
-    if magic[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(path.read_bytes())
-    elif magic[:2] == b"\x1f\x9d":  # Unix compress (.Z): gzip decodes it, Python cannot
-        raw = subprocess.run(["gzip", "-dc", str(path)], check=True, capture_output=True).stdout
-    elif magic[:3] == b"BZh":
-        raw = bz2.decompress(path.read_bytes())
-    elif magic == b"\xfd7zXZ\x00":
-        raw = lzma.decompress(path.read_bytes())
-    else:
-        raw = path.read_bytes()
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        elif raw[:2] == b"\x1f\x9d":  # Unix compress (.Z): gzip decodes it, Python cannot
+            raw = subprocess.run(["gzip", "-dc"], input=raw, check=True, capture_output=True).stdout
+        elif raw[:3] == b"BZh":
+            raw = bz2.decompress(raw)
+        elif raw[:6] == b"\xfd7zXZ\x00":
+            raw = lzma.decompress(raw)
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, subprocess.CalledProcessError) as err:
+        raise InputFormatError(
+            f"{path}: cannot be decompressed (truncated download?) ({err})"
+        ) from None
     return raw.decode("ascii", errors="replace")
 
 
@@ -181,10 +185,16 @@ def read_ionex(path: str | os.PathLike) -> Ionex:
 
     Raises
     ------
-    ValueError
-        If a required header record is missing or a map is malformed (naming the file).
+    InputFormatError
+        (a ``ValueError``) If the file cannot be decompressed, a required header record is
+        missing or a map is malformed (naming the file).
     """
     path = Path(path)
+    with reading(path, "IONEX file"):
+        return _read_ionex(path)
+
+
+def _read_ionex(path: Path) -> Ionex:
     lines = _open_text(path).splitlines()
     header: dict[str, str] = {}
     body = None
@@ -195,7 +205,7 @@ def read_ionex(path: str | os.PathLike) -> Ionex:
             break
         header.setdefault(label, _header_value(line))
     if body is None or not lines or "IONEX VERSION / TYPE" not in lines[0]:
-        raise ValueError(f"{path}: not an IONEX file (no IONEX header)")
+        raise InputFormatError(f"{path}: not an IONEX file (no IONEX header)")
     try:
         lat1, lat2, dlat = (float(v) for v in header["LAT1 / LAT2 / DLAT"].split())
         lon1, lon2, dlon = (float(v) for v in header["LON1 / LON2 / DLON"].split())
@@ -204,11 +214,13 @@ def read_ionex(path: str | os.PathLike) -> Ionex:
         exponent = int(header.get("EXPONENT", "-1").split()[0])
         nmaps = int(header["# OF MAPS IN FILE"].split()[0])
     except KeyError as err:
-        raise ValueError(f"{path}: IONEX header lacks the record {err}") from None
+        raise InputFormatError(f"{path}: IONEX header lacks the record {err}") from None
     if int(header.get("MAP DIMENSION", "2").split()[0]) != 2:
-        raise ValueError(f"{path}: only 2-D IONEX maps are supported")
-    lat = np.linspace(lat1, lat2, int(round((lat2 - lat1) / dlat)) + 1)
-    lon = np.linspace(lon1, lon2, int(round((lon2 - lon1) / dlon)) + 1)
+        raise InputFormatError(f"{path}: only 2-D IONEX maps are supported")
+    nlat, nlon = int(round((lat2 - lat1) / dlat)) + 1, int(round((lon2 - lon1) / dlon)) + 1
+    if not (2 <= nlat <= 1801 and 2 <= nlon <= 3601):
+        raise InputFormatError(f"{path}: implausible IONEX grid of {nlat} x {nlon} nodes")
+    lat, lon = np.linspace(lat1, lat2, nlat), np.linspace(lon1, lon2, nlon)
     maps: dict[str, list[np.ndarray]] = {"TEC": [], "RMS": []}
     epochs: dict[str, list[float]] = {"TEC": [], "RMS": []}
     kind, grid, row, values, exp = None, None, None, [], exponent
@@ -232,6 +244,8 @@ def read_ionex(path: str | os.PathLike) -> Ionex:
         elif label == "LAT/LON1/LON2/DLON/H":
             _flush(grid, row, values, exp, path)
             row = int(round((float(line[2:8]) - lat1) / dlat))
+            if not 0 <= row < nlat:
+                raise InputFormatError(f"{path}: map row at {line[2:8]} deg is off the grid")
             values = []
         elif label.startswith("END OF ") and label.endswith(" MAP"):
             _flush(grid, row, values, exp, path)
@@ -241,7 +255,7 @@ def read_ionex(path: str | os.PathLike) -> Ionex:
         else:
             values.extend(int(line[i : i + 5]) for i in range(0, len(line.rstrip()), 5))
     if len(maps["TEC"]) != nmaps or len(epochs["TEC"]) != nmaps:
-        raise ValueError(f"{path}: header announces {nmaps} maps, found {len(maps['TEC'])}")
+        raise InputFormatError(f"{path}: header announces {nmaps} maps, found {len(maps['TEC'])}")
     order = np.argsort(epochs["TEC"])
     tec = np.stack(maps["TEC"])[order]
     rms = (
@@ -256,7 +270,7 @@ def _flush(grid, row, values, exponent: int, path: Path) -> None:
     if row is None:
         return
     if len(values) != grid.shape[1]:
-        raise ValueError(
+        raise InputFormatError(
             f"{path}: map row {row} has {len(values)} values, expected {grid.shape[1]}"
         )
     data = np.asarray(values, dtype=np.float64) * 10.0**exponent

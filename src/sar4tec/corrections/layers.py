@@ -12,15 +12,20 @@ re-referenced:
 A disabled correction still writes its file, with ``/correction`` all zeros (stored as the
 dataset's fill value, no disk cost) and the attribute ``enabled = 0``, so the inversion treats
 every kind alike and the product says what was not applied.
+
+Each date's layer is also kept in ``cache/{kind}/`` next to the output, under a key of all it
+depends on (:mod:`sar4tec.corrections.cache`): when acquisitions are appended, the rule reruns
+but computes the new dates only and copies the old ones.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +33,8 @@ import h5py
 import numpy as np
 
 from sar4tec.constants import SENTINEL1_FREQUENCY
-from sar4tec.files import atomic_output, format_time, write_times
+from sar4tec.corrections.cache import Checksums, LayerCache, date_key, geometry_digest
+from sar4tec.files import atomic_output, format_time, to_utc, write_times
 from sar4tec.grid import Grid
 from sar4tec.manifest import read_manifest
 
@@ -52,6 +58,8 @@ DESCRIPTIONS = {
 Block = dict[str, np.ndarray]
 Evaluator = Callable[[Block], np.ndarray]
 ForDate = Callable[[datetime], tuple[Evaluator, list[str]]]
+#: the input files one date's layer reads (known without computing it)
+InputsOf = Callable[[datetime], list[str]]
 
 
 def _geometry_blocks(
@@ -87,8 +95,8 @@ def _ranges(geometry: h5py.File, names: tuple[str, ...], rows: int) -> dict[str,
     return out
 
 
-def _troposphere(manifest, geometry, grid, settings, rows) -> ForDate:
-    from sar4tec.corrections.troposphere import DelayModel, weather_files_for
+def _troposphere(manifest, geometry, grid, settings, rows) -> tuple[ForDate, InputsOf]:
+    from sar4tec.corrections.troposphere import DelayModel, bracketing_times, weather_files_for
 
     if not manifest.era5:
         raise ValueError(f"{manifest.path}: lists no 'era5' files for the troposphere correction")
@@ -104,10 +112,14 @@ def _troposphere(manifest, geometry, grid, settings, rows) -> ForDate:
 
         return evaluate, model.sources
 
-    return for_date
+    def inputs(when: datetime) -> list[str]:
+        used = [str(f.path) for f, _, _ in bracketing_times(fields, when)]
+        return used + ([str(geoid)] if isinstance(geoid, str) and os.path.exists(geoid) else [])
+
+    return for_date, inputs
 
 
-def _ionosphere(manifest, geometry, grid, settings, rows) -> ForDate:
+def _ionosphere(manifest, geometry, grid, settings, rows) -> tuple[ForDate, InputsOf]:
     from sar4tec.corrections.ionosphere import IonexFiles
     from sar4tec.corrections.shell import ShellGeometry
 
@@ -142,10 +154,41 @@ def _ionosphere(manifest, geometry, grid, settings, rows) -> ForDate:
 
         return evaluate, [str(ionex.path)]
 
-    return for_date
+    spans: dict[Path, tuple[float, float] | None] = {}
+
+    def inputs(when: datetime) -> list[str]:
+        # every file whose header span covers the date (a superset of the one picked), read
+        # from the headers alone: parsing the maps of every cached date would cost more
+        t = to_utc(when).timestamp()
+        for path in files.paths:
+            if path not in spans:
+                spans[path] = _ionex_span(path)
+        covering = [str(p) for p in files.paths if spans[p] and spans[p][0] <= t <= spans[p][1]]
+        return covering or [str(files.pick(when).path)]
+
+    return for_date, inputs
 
 
-def _tides(manifest, geometry, grid, settings, rows) -> ForDate:
+def _ionex_span(path: Path) -> tuple[float, float] | None:
+    """POSIX times of the first and last map an IONEX header announces (None if unreadable)."""
+    from sar4tec.corrections.ionosphere import _open_text
+
+    text = _open_text(path)
+    epochs = {}
+    for line in text[: text.find("END OF HEADER")].splitlines():
+        label = line[60:].strip()
+        if label in ("EPOCH OF FIRST MAP", "EPOCH OF LAST MAP"):
+            try:
+                fields = [int(float(v)) for v in line[:60].split()[:6]]
+                epochs[label] = datetime(*fields, tzinfo=UTC).timestamp()
+            except (TypeError, ValueError):
+                return None
+    if len(epochs) != 2:
+        return None
+    return epochs["EPOCH OF FIRST MAP"], epochs["EPOCH OF LAST MAP"]
+
+
+def _tides(manifest, geometry, grid, settings, rows) -> tuple[ForDate, InputsOf]:
     from sar4tec.corrections.tides import enu_grid, interpolate
 
     west, south, east, north = grid.bounds
@@ -160,7 +203,7 @@ def _tides(manifest, geometry, grid, settings, rows) -> ForDate:
 
         return evaluate, ["pysolid"]
 
-    return for_date
+    return for_date, lambda when: []
 
 
 _FACTORIES = {"troposphere": _troposphere, "ionosphere": _ionosphere, "tides": _tides}
@@ -172,6 +215,7 @@ def write_layer(
     geometry_path: str | os.PathLike,
     output_path: str | os.PathLike,
     settings: Mapping[str, Any],
+    use_cache: bool = True,
 ) -> Path:
     """Compute one correction layer for every acquisition of a frame and write it.
 
@@ -187,6 +231,10 @@ def write_layer(
         ``work/{frame}/corrections/{kind}.h5``.
     settings : mapping
         The validated ``corrections`` configuration section.
+    use_cache : bool
+        Keep each date's layer in ``{output folder}/cache/{kind}/`` and reuse it when nothing
+        it depends on changed (:mod:`sar4tec.corrections.cache`): appending acquisitions
+        computes the new dates only.
 
     Returns
     -------
@@ -221,13 +269,46 @@ def write_layer(
             write_times(out, times)
             sources: list[list[str]] = []
             if own["enabled"]:
-                for_date = _FACTORIES[kind](manifest, geometry, grid, own, rows)
+                for_date, inputs = _FACTORIES[kind](manifest, geometry, grid, own, rows)
+                cache = LayerCache(Path(output_path).parent / "cache" / kind) if use_cache else None
+                checksums = Checksums(cache.folder / "checksums.json") if cache else None
+                geo = geometry_digest(geometry, names, rows) if cache else ""
+                computed = 0
                 for n, when in enumerate(times):
-                    evaluate, used = for_date(when)
-                    sources.append(used)
-                    for sl, block in _geometry_blocks(geometry, grid, rows, names):
-                        data[n, sl] = evaluate(block).astype(np.float32)
-                    log.info("%s %s from %s", kind, format_time(when), ", ".join(used))
+                    key = found = None
+                    if cache is not None:
+                        used = [(os.path.basename(f), checksums(f)) for f in inputs(when)]
+                        key = date_key(kind, when, own, geo, used)
+                        found = cache.find(when, key)
+                    if found is not None:
+                        sources.append(cache.sources(found))
+                        with h5py.File(found, "r") as h5:
+                            for r0 in range(0, grid.rows, rows):
+                                data[n, r0 : r0 + rows] = h5["correction"][r0 : r0 + rows]
+                        continue
+                    evaluate, used_files = for_date(when)
+                    sources.append(used_files)
+                    with (
+                        cache.store(when, key, grid.shape, rows, used_files)
+                        if cache is not None
+                        else contextlib.nullcontext()
+                    ) as kept:
+                        for sl, block in _geometry_blocks(geometry, grid, rows, names):
+                            values = evaluate(block).astype(np.float32)
+                            data[n, sl] = values
+                            if kept is not None:
+                                kept[sl] = values
+                    computed += 1
+                    log.info("%s %s from %s", kind, format_time(when), ", ".join(used_files))
+                if checksums is not None:
+                    checksums.save()
+                log.info(
+                    "%s: computed %d of %d dates, %d from the cache",
+                    kind,
+                    computed,
+                    len(times),
+                    len(times) - computed,
+                )
             else:
                 log.info("%s correction disabled: writing a layer of zeros", kind)
             out.attrs.update(

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sar4tec.errors import InputFormatError, reading
+
 #: the three fields of the delay model
 FIELDS = ("z", "t", "q")
 
@@ -60,18 +62,24 @@ def read_weather(path: str | os.PathLike) -> WeatherFields:
 
     Raises
     ------
-    ValueError
-        If the file lacks a field, a level, or uses an unknown layout (the message names the
-        file and what is missing).
+    InputFormatError
+        (a ``ValueError``) If the file is truncated or corrupt, lacks a field or a level, or
+        uses an unknown layout (the message names the file and what is wrong).
     """
     path = Path(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
-    if magic == b"GRIB":
-        return _read_grib(path)
-    if magic[:3] == b"CDF" or magic == b"\x89HDF":
-        return _read_netcdf(path)
-    raise ValueError(f"{path}: neither GRIB nor NetCDF (starts with {magic!r})")
+    from eccodes import GribInternalError
+
+    with reading(path, "ERA5 file"):
+        try:
+            if magic == b"GRIB":
+                return _read_grib(path)
+            if magic[:3] == b"CDF" or magic == b"\x89HDF":
+                return _read_netcdf(path)
+        except (OSError, RuntimeError, GribInternalError) as err:  # libraries on corrupt files
+            raise InputFormatError(f"{path}: truncated or corrupt ERA5 file ({err})") from None
+    raise InputFormatError(f"{path}: neither GRIB nor NetCDF (starts with {magic!r})")
 
 
 def _sorted(fields: WeatherFields) -> WeatherFields:
@@ -94,9 +102,26 @@ def _sorted(fields: WeatherFields) -> WeatherFields:
     )
 
 
+def _check_classic_netcdf(path: Path) -> None:
+    """Raise unless every variable of a classic (CDF-1/2) NetCDF file is complete.
+
+    netCDF-C reads the missing tail of a truncated classic file as zeros without an error;
+    scipy's reader checks the sizes.
+    """
+    from scipy.io import netcdf_file
+
+    try:
+        netcdf_file(path, mmap=False).close()
+    except (ValueError, TypeError, OSError) as err:
+        raise InputFormatError(f"{path}: truncated or corrupt NetCDF file ({err})") from None
+
+
 def _read_netcdf(path: Path) -> WeatherFields:
     import netCDF4
 
+    with open(path, "rb") as fh:
+        if fh.read(3) == b"CDF":
+            _check_classic_netcdf(path)
     with netCDF4.Dataset(path) as ds:
         names = ds.variables.keys()
         time_name = next((n for n in ("valid_time", "time") if n in names), None)
@@ -104,16 +129,16 @@ def _read_netcdf(path: Path) -> WeatherFields:
             (n for n in ("pressure_level", "level", "isobaricInhPa") if n in names), None
         )
         if time_name is None or level_name is None:
-            raise ValueError(
+            raise InputFormatError(
                 f"{path}: no time ('valid_time'/'time') or pressure level ('pressure_level'/"
                 f"'level') coordinate; variables are {sorted(names)}"
             )
         missing = [f for f in FIELDS if f not in names]
         if missing:
-            raise ValueError(f"{path}: lacks variable(s) {missing} (needs z, t, q)")
+            raise InputFormatError(f"{path}: lacks variable(s) {missing} (needs z, t, q)")
         level_units = getattr(ds[level_name], "units", "hPa").lower()
         if level_units not in ("hpa", "millibars", "mbar", "mb"):
-            raise ValueError(f"{path}: pressure levels in unknown units {level_units!r}")
+            raise InputFormatError(f"{path}: pressure levels in unknown units {level_units!r}")
         tvar = ds[time_name]
         times = netCDF4.num2date(
             np.atleast_1d(tvar[:]),
@@ -133,7 +158,7 @@ def _read_netcdf(path: Path) -> WeatherFields:
             for axis in reversed(range(len(dims))):
                 if dims[axis] not in dims_wanted:
                     if data.shape[axis] != 1:
-                        raise ValueError(
+                        raise InputFormatError(
                             f"{path}: variable {name} has extra dimension {dims[axis]}"
                         )
                     data = data.take(0, axis=axis)
@@ -141,7 +166,7 @@ def _read_netcdf(path: Path) -> WeatherFields:
             if time_name not in kept:
                 data, kept = data[np.newaxis], [time_name, *kept]
             if sorted(kept) != sorted(dims_wanted):
-                raise ValueError(f"{path}: variable {name} has dimensions {dims}")
+                raise InputFormatError(f"{path}: variable {name} has dimensions {dims}")
             arrays[name] = np.transpose(data, [kept.index(d) for d in dims_wanted])
         fields = WeatherFields(
             path,
@@ -154,7 +179,7 @@ def _read_netcdf(path: Path) -> WeatherFields:
             arrays["q"],
         )
     if np.isnan(fields.z).any() or np.isnan(fields.t).any() or np.isnan(fields.q).any():
-        raise ValueError(f"{path}: fields hold missing values")
+        raise InputFormatError(f"{path}: fields hold missing values")
     return _sorted(fields)
 
 
@@ -169,23 +194,27 @@ def _read_grib(path: Path) -> WeatherFields:
 
     messages: dict[tuple[str, float, datetime], np.ndarray] = {}
     lat = lon = None
+    end = 0  # byte after the last complete message
     with open(path, "rb") as fh:
         while (gid := eccodes.codes_grib_new_from_file(fh)) is not None:
             try:
+                end = int(eccodes.codes_get(gid, "offset", int)) + int(
+                    eccodes.codes_get(gid, "totalLength", int)
+                )
                 short = eccodes.codes_get(gid, "shortName")
                 if short not in FIELDS:
                     continue
                 if eccodes.codes_get(gid, "typeOfLevel") != "isobaricInhPa":
-                    raise ValueError(f"{path}: message {short} is not on pressure levels")
+                    raise InputFormatError(f"{path}: message {short} is not on pressure levels")
                 if eccodes.codes_get(gid, "gridType") != "regular_ll":
-                    raise ValueError(f"{path}: only regular lat/lon grids are supported")
+                    raise InputFormatError(f"{path}: only regular lat/lon grids are supported")
                 level = float(eccodes.codes_get_double(gid, "level"))
                 when = _grib_time(
                     eccodes.codes_get(gid, "validityDate"), eccodes.codes_get(gid, "validityTime")
                 )
                 ni, nj = eccodes.codes_get(gid, "Ni"), eccodes.codes_get(gid, "Nj")
                 if eccodes.codes_get(gid, "jPointsAreConsecutive") != 0:
-                    raise ValueError(f"{path}: column-major GRIB grids are not supported")
+                    raise InputFormatError(f"{path}: column-major GRIB grids are not supported")
                 la = eccodes.codes_get_array(gid, "distinctLatitudes")
                 lo = eccodes.codes_get_array(gid, "distinctLongitudes")
                 if eccodes.codes_get(gid, "jScansPositively") == 0:
@@ -195,13 +224,16 @@ def _read_grib(path: Path) -> WeatherFields:
                 if lat is None:
                     lat, lon = la, lo
                 elif not (np.array_equal(lat, la) and np.array_equal(lon, lo)):
-                    raise ValueError(f"{path}: messages on different grids")
+                    raise InputFormatError(f"{path}: messages on different grids")
                 values = eccodes.codes_get_values(gid).reshape(nj, ni)
                 messages[(short, level, when)] = values
             finally:
                 eccodes.codes_release(gid)
+        fh.seek(end)
+        if (start := fh.read().find(b"GRIB")) >= 0:  # ecCodes stops silently at a broken one
+            raise InputFormatError(f"{path}: truncated GRIB message at byte {end + start}")
     if not messages:
-        raise ValueError(f"{path}: no z, t or q message on pressure levels")
+        raise InputFormatError(f"{path}: no z, t or q message on pressure levels")
     times = sorted({k[2] for k in messages})
     levels = sorted({k[1] for k in messages})
     arrays = {}
@@ -212,7 +244,7 @@ def _read_grib(path: Path) -> WeatherFields:
                 try:
                     cube[i, j] = messages[(name, level, when)]
                 except KeyError:
-                    raise ValueError(
+                    raise InputFormatError(
                         f"{path}: no message for {name} at {level:g} hPa, {when:%Y-%m-%d %H:%M}"
                     ) from None
         arrays[name] = cube

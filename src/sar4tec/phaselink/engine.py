@@ -1,11 +1,15 @@
 """The sequential phase-linking engine: ministacks outside, blocks with halos inside.
 
 The engine reads and writes *array-likes* by slicing (numpy arrays for the in-memory API,
-h5py datasets for the on-disk driver), so one code path serves both.  It makes two passes:
+h5py datasets for the on-disk driver), so one code path serves both.  Per ministack
+(Ansari, De Zan & Bamler 2017):
 
-1. **Amplitude statistics** per SLC pixel, block by block over all dates of the batch, pooled
-   with those of earlier batches (:class:`~sar4tec.phaselink.amplitude.AmplitudeStats`).
-2. **Ministacks** (Ansari, De Zan & Bamler 2017).  The dates are cut into ministacks of
+1. **Amplitude statistics** per SLC pixel, block by block, pooled over every date up to the
+   ministack's last (:class:`~sar4tec.phaselink.amplitude.AmplitudeStats`; earlier batches
+   included).  They are *causal*: the SHP tests and the PS of a ministack see only the dates
+   up to it, never later ones, so processing the dates in one run or in batches that continue
+   from one another gives the same result.
+2. **Linking.**  The dates are cut into ministacks of
    ``ministack_size``; each is phase-linked together with the compressed SLCs of the
    (at most ``max_compressed``) previous ministacks, so the matrix size, and the cost per
    date, stays bounded.  After linking, a ministack is compressed into one virtual SLC,
@@ -20,7 +24,9 @@ h5py datasets for the on-disk driver), so one code path serves both.  It makes t
 
    Within a ministack the blocks are independent; the compressed SLCs of a ministack are
    written for the whole frame before the next ministack reads them back with halos, so the
-   result does not depend on the block size.
+   result does not depend on the block size, except where the eigenvector iteration (which
+   starts from the neighbouring pixel's solution) meets two nearly equal eigenvalues: such
+   low-coherence pixels can converge elsewhere when a block starts the chain next to them.
 
 Persistent scatterers keep their own phase: at a PS the phasors ``z / |z|`` of the ministack
 (compressed SLCs included) are referenced with the same datum rule as the DS phasors.
@@ -86,6 +92,7 @@ def run_engine(
     n_prev_dates: int = 0,
     n_prev_compressed: int = 0,
     block_shape: tuple[int, int] | None = None,
+    snapshot_at: int | None = None,
 ) -> None:
     """Phase-link the batch ``store["slc"]`` and fill the output arrays of ``store``.
 
@@ -103,22 +110,28 @@ def run_engine(
         Dates and compressed SLCs of earlier batches (0 for a fresh start).
     block_shape : (rows, cols), optional
         Core block size; the whole image when omitted.
+    snapshot_at : int, optional
+        Absolute date index of a ministack boundary, ``n_prev_dates <= snapshot_at <= n_prev_dates
+        + N``.  The state after the dates before it (amplitude statistics and the layers of
+        :data:`LAYERS_2D`) is copied into ``store["snapshot/<key>"]`` (same shapes as the
+        outputs), from which a later batch can continue as if the dates from ``snapshot_at``
+        on had never been processed.
     """
     slc = store["slc"]
     n_dates, rows, cols = slc.shape
     shape = (rows, cols)
     block_shape = tuple(block_shape or shape)
     hy, hx = options.half_window
-    # pass 1: amplitude statistics, pooled with those of earlier batches
-    for blk in iter_blocks(shape, block_shape):
-        stats = AmplitudeStats.from_slc(np.asarray(slc[(slice(None), *blk.core)]))
-        if n_prev_dates:
-            prev = AmplitudeStats(*(np.asarray(store[k][blk.core]) for k in _STATS))
-            stats = prev.combine(stats)
-        for key, value in zip(_STATS, (stats.count, stats.mean, stats.m2), strict=True):
-            store[key][blk.core] = value
+    cut = None if snapshot_at is None else snapshot_at - n_prev_dates
+    bounds = [0, *(d1 for _, d1 in ministacks(n_dates, options.ministack_size))]
+    if cut is not None and (cut not in bounds or snapshot_at == 0):
+        raise ValueError(
+            f"snapshot_at {snapshot_at} is not a ministack boundary after the first date "
+            f"of this batch ({n_prev_dates} earlier dates, {n_dates} new)"
+        )
     n_total = n_prev_dates + n_dates
-    # pass 2: ministacks x blocks
+    if cut == 0:
+        _snapshot(store, _STATS + LAYERS_2D)
     for m, (d0, d1) in enumerate(ministacks(n_dates, options.ministack_size)):
         slot = n_prev_compressed + m
         comp = (max(0, slot - options.max_compressed), slot)
@@ -126,11 +139,39 @@ def run_engine(
             "ministack %d: dates %d-%d with %d compressed SLC(s)",
             m, n_prev_dates + d0, n_prev_dates + d1 - 1, comp[1] - comp[0],
         )  # fmt: skip
-        for blk in iter_blocks(shape, block_shape, (hy, hx), options.strides):
-            _link_block(store, blk, options, (d0, d1), comp, slot, n_prev_dates, n_total)
+        # causal amplitude statistics: pooled over every date up to this ministack's last
+        for blk in iter_blocks(shape, block_shape):
+            part = AmplitudeStats.from_slc(np.asarray(slc[d0:d1, blk.core[0], blk.core[1]]))
+            if n_prev_dates + d0:
+                part = AmplitudeStats(*(np.asarray(store[k][blk.core]) for k in _STATS)).combine(
+                    part
+                )
+            _write_stats(store, blk.core, part)
+        # a halo of two half windows: a window shifted inward at the image edge reaches 2h
+        # beyond a block's core (a last block of fewer than h + 1 rows would otherwise see a
+        # window cut short); interior windows are centred and do not change
+        for blk in iter_blocks(shape, block_shape, (2 * hy, 2 * hx), options.strides):
+            _link_block(store, blk, options, (d0, d1), comp, slot, n_prev_dates, n_prev_dates + d1)
+        if d1 == cut:
+            _snapshot(store, _STATS + LAYERS_2D)
+    logger.info("linked %d dates (%d before this batch)", n_total, n_prev_dates)
 
 
 _STATS = ("amp_count", "amp_mean", "amp_m2")
+
+
+def _write_stats(store: MutableMapping[str, Any], core, stats: AmplitudeStats) -> None:
+    for key, value in zip(_STATS, (stats.count, stats.mean, stats.m2), strict=True):
+        store[key][core] = value
+
+
+def _snapshot(store: MutableMapping[str, Any], names: tuple[str, ...]) -> None:
+    """Copy ``store[name]`` into ``store["snapshot/<name>"]``, in blocks of 256 rows."""
+    for name in names:
+        rows = store[name].shape[0]
+        for r0 in range(0, rows, 256):
+            sl = slice(r0, min(r0 + 256, rows))
+            store["snapshot/" + name][sl] = store[name][sl]
 
 
 def _link_block(
@@ -141,9 +182,13 @@ def _link_block(
     comp: tuple[int, int],
     slot: int,
     n_prev: int,
-    n_total: int,
+    n_so_far: int,
 ) -> None:
-    """Link one ministack on one block and write its share of every output."""
+    """Link one ministack on one block and write its share of every output.
+
+    ``n_so_far`` dates (earlier batches and ministacks included) are in the amplitude
+    statistics of ``store``; a PS must have data on all of them.
+    """
     d0, d1 = dates
     rows, cols = store["slc"].shape[1:]
     sy, sx = opt.strides
@@ -176,7 +221,7 @@ def _link_block(
             glrt_table(n_looks, opt.shp_alpha), n_looks,
         )  # fmt: skip
     elif opt.shp_method == "ks":
-        amp_sorted, n_amp = sorted_amplitudes(np.asarray(store["slc"][:, rr, cc]))
+        amp_sorted, n_amp = sorted_amplitudes(np.asarray(store["slc"][:d1, rr, cc]))
         shp = ks_mask(
             amp_sorted, n_amp, sample_u8, cen_r, cen_c, win_r0, win_c0, wy, wx,
             ks_lambda(opt.shp_alpha),
@@ -201,7 +246,7 @@ def _link_block(
     core_r = slice(blk.core[0].start - rr.start, blk.core[0].stop - rr.start)
     core_c = slice(blk.core[1].start - cc.start, blk.core[1].stop - cc.start)
     core_stats = stats[core_r, core_c]
-    ps = select_ps(core_stats, opt.ps_threshold, n_total)
+    ps = select_ps(core_stats, opt.ps_threshold, n_so_far)
     cell_ps, cell_r, cell_c = _brightest_ps(ps, core_stats.mean, (sy, sx), (nr, nc))
     # the output cell of each core SLC row / column, for the compression
     r_idx = (np.arange(core_r.start, core_r.stop) + rr.start) // sy - wr.start
@@ -227,15 +272,13 @@ def _link_block(
         old_est = np.asarray(store["estimator_used"][wr, wc])
         store["estimator_used"][wr, wc] = np.where(cell_ps, PS, np.minimum(old_est, est))
         store["shp_count"][wr, wc] = np.minimum(np.asarray(store["shp_count"][wr, wc]), count)
-    if d0 == 0:
-        disp = core_stats.dispersion()
-        ci_r = cen_r - core_r.start
-        ci_c = cen_c - core_c.start
-        pick_r = np.where(cell_ps, cell_r, ci_r[:, None])
-        pick_c = np.where(cell_ps, cell_c, ci_c[None, :])
-        store["ps_mask"][wr, wc] = cell_ps.astype(np.uint8)
-        store["amplitude_dispersion"][wr, wc] = disp[pick_r, pick_c].astype(np.float32)
-        store["amplitude_mean"][wr, wc] = core_stats.mean[pick_r, pick_c].astype(np.float32)
+    # PS layers of the statistics so far (the last ministack leaves those of every date)
+    disp = core_stats.dispersion()
+    pick_r = np.where(cell_ps, cell_r, (cen_r - core_r.start)[:, None])
+    pick_c = np.where(cell_ps, cell_c, (cen_c - core_c.start)[None, :])
+    store["ps_mask"][wr, wc] = cell_ps.astype(np.uint8)
+    store["amplitude_dispersion"][wr, wc] = disp[pick_r, pick_c].astype(np.float32)
+    store["amplitude_mean"][wr, wc] = core_stats.mean[pick_r, pick_c].astype(np.float32)
     if closure.shape[2]:
         store["closure_phase"][n_prev + d0 : n_prev + d0 + closure.shape[2], wr, wc] = (
             closure.transpose(2, 0, 1)

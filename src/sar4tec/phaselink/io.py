@@ -97,32 +97,13 @@ def _link_into(dst, slc, prev, grid, options, block_size, all_times) -> None:
     """Create the output datasets of ``dst``, copy the previous batch in, run the engine."""
     n_new, rows, cols = slc.shape
     n_prev = len(all_times) - n_new
-    out_r, out_c = output_shape((rows, cols), options.strides)
     n_all = n_prev + n_new
     new_ranges = [
         (n_prev + a, n_prev + b - 1) for a, b in ministacks(n_new, options.ministack_size)
     ]
     k_prev = prev["compressed_slc"].shape[0] if prev is not None else 0
-    tile = (min(block_size, rows), min(block_size, cols))
-    out_tile = (min(block_size, out_r), min(block_size, out_c))
-    store = {"slc": slc}
-    store["phase"] = dst.create_dataset(
-        "phase", (n_all, out_r, out_c), np.float32, chunks=(1, *out_tile), fillvalue=np.nan
-    )
-    store["compressed_slc"] = dst.create_dataset(
-        "compressed_slc", (k_prev + len(new_ranges), rows, cols), np.complex64, chunks=(1, *tile)
-    )
-    dst["compressed_slc"].attrs.update(grid.to_attrs())
-    for key, name, dtype in _STATS:
-        store[key] = dst.create_dataset(f"amplitude_stats/{name}", (rows, cols), dtype, chunks=tile)
-    dst["amplitude_stats"].attrs.update(grid.to_attrs())
-    for name in LAYERS_2D:
-        store[name] = dst.create_dataset(name, (out_r, out_c), LAYER_DTYPES[name], chunks=out_tile)
-    if options.closure_phases:
-        store["closure_phase"] = dst.create_dataset(
-            "closure_phase", (max(n_all - 2, 0), out_r, out_c), np.float32,
-            chunks=(1, *out_tile), fillvalue=np.nan,
-        )  # fmt: skip
+    store = create_outputs(dst, grid, options, n_all, k_prev + len(new_ranges), block_size)
+    store["slc"] = slc
     if prev is not None:
         _copy_previous(prev, store, n_prev, k_prev, block_size, options.closure_phases)
     run_engine(
@@ -134,6 +115,54 @@ def _link_into(dst, slc, prev, grid, options, block_size, all_times) -> None:
     if prev is not None:
         new_labels = np.concatenate([prev["compressed_slc_dates"][()].astype("S8"), new_labels])
     dst.create_dataset("compressed_slc_dates", data=new_labels)
+
+
+def create_outputs(
+    dst: h5py.Group,
+    grid: Grid,
+    options: PhaseLinkOptions,
+    n_dates: int,
+    n_compressed: int,
+    block_size: int,
+    *,
+    snapshot: bool = False,
+) -> dict[str, h5py.Dataset]:
+    """Create the datasets of the ``linked.h5`` layout in ``dst`` for the SLC grid ``grid``.
+
+    Returns the engine's store (:func:`~sar4tec.phaselink.engine.run_engine`) without
+    ``slc``: ``phase`` and ``closure_phase`` (NaN-filled) for ``n_dates`` dates,
+    ``compressed_slc`` with ``n_compressed`` slots, the amplitude statistics and the layers;
+    with ``snapshot``, also the ``snapshot/...`` arrays of the continuation state.
+    """
+    rows, cols = grid.shape
+    out_r, out_c = output_shape((rows, cols), options.strides)
+    tile = (min(block_size, rows), min(block_size, cols))
+    out_tile = (min(block_size, out_r), min(block_size, out_c))
+    store = {}
+    store["phase"] = dst.create_dataset(
+        "phase", (n_dates, out_r, out_c), np.float32, chunks=(1, *out_tile), fillvalue=np.nan
+    )
+    store["compressed_slc"] = dst.create_dataset(
+        "compressed_slc", (n_compressed, rows, cols), np.complex64, chunks=(1, *tile)
+    )
+    dst["compressed_slc"].attrs.update(grid.to_attrs())
+    prefixes = [("", "")] + ([("snapshot/", f"{SNAPSHOT}/")] if snapshot else [])
+    for key_prefix, path_prefix in prefixes:
+        for key, name, dtype in _STATS:
+            store[key_prefix + key] = dst.create_dataset(
+                f"{path_prefix}amplitude_stats/{name}", (rows, cols), dtype, chunks=tile
+            )
+        dst[f"{path_prefix}amplitude_stats"].attrs.update(grid.to_attrs())
+        for name in LAYERS_2D:
+            store[key_prefix + name] = dst.create_dataset(
+                path_prefix + name, (out_r, out_c), LAYER_DTYPES[name], chunks=out_tile
+            )
+    if options.closure_phases:
+        store["closure_phase"] = dst.create_dataset(
+            "closure_phase", (max(n_dates - 2, 0), out_r, out_c), np.float32,
+            chunks=(1, *out_tile), fillvalue=np.nan,
+        )  # fmt: skip
+    return store
 
 
 def _check_previous(prev, path, grid, times, options) -> list:
@@ -184,6 +213,9 @@ def _copy_previous(prev, store, n_prev, k_prev, block_size, closure) -> None:
                     (slice(None), *sl)
                 ]
 
+
+#: group of ``linked.h5`` holding the state after its last complete ministack
+SNAPSHOT = "continuation"
 
 _STATS = (
     ("amp_count", "count", np.int32),

@@ -18,6 +18,7 @@ KEYS = (
     "reference_lat", "reference_lon", "REF_DATE", "REF_LAT", "REF_LON", "FILE_TYPE", "UNIT",
     "WAVELENGTH", "ORBIT_DIRECTION", "plate", "plate_model", "gnss_reference_frame",
     "calibration_surface", "calibration_summary", "frame", "software", "Conventions",
+    "software_version", "git_commit", "config_hash",
 )  # fmt: skip
 
 
@@ -123,8 +124,15 @@ def describe_hdf5(path: Path) -> list[str]:
 
 
 def describe_json(path: Path) -> list[str]:
-    """Identity, time span, footprint and assets of a STAC item or collection."""
+    """Identity, time span, footprint and assets of a STAC item or collection, or provenance."""
     data = json.loads(path.read_text())
+    if "input_checksums" in data:  # provenance.json
+        return [
+            f"provenance: {data['software']} {data['software_version']}, git {data['git_commit']}"
+            f"{' (modified)' if data['git_dirty'] else ''}",
+            f"  config_hash: {data['config_hash']}",
+            f"  {len(data['input_checksums'])} input checksums (sha256)",
+        ]
     kind = data.get("type", "?")
     lines = [f"STAC {kind} {data.get('id')}"]
     props = data.get("properties", {})

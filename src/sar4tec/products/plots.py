@@ -47,6 +47,7 @@ def plot_quicklook(
     reference_lonlat: tuple[float, float] | None = None,
     percentile: float = 98.0,
     dpi: int = 120,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Velocity map (mm/yr) with GNSS stations coloured by their InSAR - GNSS residual.
 
@@ -68,6 +69,8 @@ def plot_quicklook(
         Colour scale covers this percentile of ``|velocity|``.
     dpi : int
         Resolution.
+    metadata : mapping, optional
+        PNG text chunks (the products' provenance).
     """
     import matplotlib
 
@@ -119,7 +122,7 @@ def plot_quicklook(
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=7, framealpha=0.8)
     with atomic_output(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", metadata=dict(metadata or {}))
     plt.close(fig)
     return Path(path)
 
@@ -132,6 +135,7 @@ def plot_timeseries_points(
     reference_time: datetime,
     title: str,
     dpi: int = 120,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Displacement time series (mm) of a few points, with GNSS LOS rates as dashed lines.
 
@@ -151,6 +155,8 @@ def plot_timeseries_points(
         Figure title.
     dpi : int
         Resolution.
+    metadata : mapping, optional
+        PNG text chunks (the products' provenance).
     """
     import matplotlib
 
@@ -174,6 +180,6 @@ def plot_timeseries_points(
     ax.legend(fontsize=7, ncol=2)
     fig.autofmt_xdate()
     with atomic_output(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", metadata=dict(metadata or {}))
     plt.close(fig)
     return Path(path)

@@ -29,6 +29,7 @@ MEDIA = {
     ".nc": ("application/netcdf", ["data"]),
     ".h5": ("application/x-hdf5", ["data"]),
     ".csv": ("text/csv", ["metadata"]),
+    ".json": ("application/json", ["metadata"]),
     ".png": ("image/png", ["overview", "visual"]),
 }
 

@@ -24,6 +24,7 @@ from sar4tec.constants import SENTINEL1_WAVELENGTH
 from sar4tec.files import read_times
 from sar4tec.grid import Grid
 from sar4tec.manifest import read_manifest
+from sar4tec.products import provenance
 from sar4tec.products.cog import write_cog
 from sar4tec.products.mintpy import (
     mintpy_attributes,
@@ -33,7 +34,7 @@ from sar4tec.products.mintpy import (
 )
 from sar4tec.products.netcdf import write_cube_netcdf
 from sar4tec.products.plots import plot_quicklook, plot_timeseries_points
-from sar4tec.products.stac import config_hash, make_item, valid_footprint, write_item
+from sar4tec.products.stac import make_item, valid_footprint, write_item
 from sar4tec.reference.stage import read_residuals, section_settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ PRODUCT_FILES = (
     "item.json",
     "quicklook.png",
     "timeseries.png",
+    "provenance.json",
 )
 SIGN = "positive = motion toward the satellite (range decrease)"
 
@@ -101,6 +103,9 @@ def run_products(
     settings: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
     slc_stack: str | Path | None = None,
+    workflow_dir: str | Path | None = None,
+    checksum_memo: str | Path | None = None,
+    provenance_html: str | Path | None = None,
 ) -> dict[str, Path]:
     """Write every product of a frame into ``outdir``.
 
@@ -119,9 +124,15 @@ def run_products(
     settings : mapping, optional
         The ``products`` config section.
     config : mapping, optional
-        The whole workflow configuration (hashed into the STAC item).
+        The configuration the frame was processed with (recorded with its hash).
     slc_stack : str or Path, optional
         ``stack/slc_stack.h5`` for the perpendicular baselines, wavelength, orbit direction.
+    workflow_dir : str or Path, optional
+        The workflow checkout, whose git commit every product records (``unknown`` if None).
+    checksum_memo : str or Path, optional
+        JSON file remembering input checksums between runs (:mod:`sar4tec.products.provenance`).
+    provenance_html : str or Path, optional
+        Also write the provenance as an HTML page here (the ``snakemake --report`` panel).
 
     Returns
     -------
@@ -150,6 +161,10 @@ def run_products(
     ref = {k: attrs[k] for k in ("reference_row", "reference_col", "reference_lat",
                                  "reference_lon", "reference_date")}  # fmt: skip
     ref_index = [t.strftime("%Y%m%d") for t in times].index(str(ref["reference_date"]))
+    record = provenance.collect(config or {}, manifest, workflow_dir, checksum_memo)
+    provenance.write_json(record, out["provenance.json"])
+    if provenance_html is not None:
+        provenance.write_html(record, provenance_html, f"Provenance of frame {man.frame}")
     common_tags = {
         "frame": man.frame,
         "reference_frame": frame_name,
@@ -159,6 +174,7 @@ def run_products(
         f"col {ref['reference_col']})",
         "reference_date": ref["reference_date"],
         "software": f"sar4tec {sar4tec.__version__}",
+        **provenance.attributes(record),
     }
     cog = {"compress": settings["compress"], "blocksize": settings["blocksize"]}
     mm = 1e3
@@ -201,7 +217,8 @@ def run_products(
     level = settings["netcdf_compression_level"]
     mp_attrs = mintpy_attributes(grid, times, ref, stack_info["wavelength"],
                                  stack_info["orbit_direction"], np.nanmean(geo["heading"]),
-                                 {"REFERENCE_FRAME": frame_name})  # fmt: skip
+                                 {"REFERENCE_FRAME": frame_name,
+                                  **provenance.attributes(record)})  # fmt: skip
     with h5py.File(calibrated, "r") as f:
         disp = f["displacement"]
         write_cube_netcdf(
@@ -230,13 +247,14 @@ def run_products(
         out["quicklook.png"], cal["velocity"] * mm, grid, stations,
         f"sar4tec {man.frame}: LOS velocity {times[0]:%Y-%m-%d} to {times[-1]:%Y-%m-%d}",
         frame_name, (float(ref["reference_lon"]), float(ref["reference_lat"])),
-        settings["quicklook_percentile"], settings["quicklook_dpi"],
+        settings["quicklook_percentile"], settings["quicklook_dpi"], common_tags,
     )  # fmt: skip
     series, rates = _points(calibrated, grid, cal["velocity"], stations, ref,
                             settings["timeseries_points"])  # fmt: skip
     plot_timeseries_points(
         out["timeseries.png"], times, series, rates, times[ref_index],
         f"sar4tec {man.frame}: LOS displacement ({frame_name})", settings["quicklook_dpi"],
+        common_tags,
     )  # fmt: skip
 
     valid = np.isfinite(cal["velocity"])
@@ -248,7 +266,9 @@ def run_products(
         "sar4tec:units": {"velocity": "mm/yr", "displacement": "mm"},
         "sar4tec:reference_point": {k: _plain(v) for k, v in ref.items()},
         "sar4tec:gnss_calibration": _json(summary),
-        "sar4tec:config_hash": config_hash(config or {}),
+        "sar4tec:config_hash": record["config_hash"],
+        "sar4tec:provenance": record,
+        "processing:software": record["packages"],
         "sar4tec:inputs": {
             "manifest": str(man.path),
             "source": man.source,
@@ -390,6 +410,7 @@ def _assets(residuals) -> dict[str, dict[str, Any]]:
         "gnss_residuals": (Path(residuals).name, "GNSS stations and residuals (mm/yr)"),
         "quicklook": ("quicklook.png", "velocity map with GNSS residuals"),
         "timeseries_plot": ("timeseries.png", "displacement at a few points"),
+        "provenance": ("provenance.json", "software, git commit, configuration, input checksums"),
     }
     for key, (name, title) in files.items():
         assets[key] = {"href": f"./{name}", "title": title}

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sar4tec.errors import InputFormatError, reading
 from sar4tec.reference.stations import StationVelocities, wrap_longitude
 from sar4tec.reference.trend import midas_trend
 
@@ -53,6 +54,12 @@ def read_gnss(
 
     ``reference_frame`` overrides (or, for MIDAS, tenv3 and CSV, supplies) the frame; for
     ``gage_vel`` the frame in the header is used when none is given.
+
+    Raises
+    ------
+    InputFormatError
+        (a ``ValueError``) If the file is malformed, holds no station or a non-finite
+        position or velocity (the message names the file and the line or column).
     """
     readers = {
         "midas": read_midas,
@@ -67,6 +74,17 @@ def read_gnss(
     return readers[format](path, reference_frame)
 
 
+def _finite(stations: StationVelocities, path: str | Path) -> StationVelocities:
+    """``stations`` if their positions and velocities are finite, else InputFormatError."""
+    for name in ("lat", "lon", "east", "north", "up", "sigma_east", "sigma_north", "sigma_up"):
+        bad = ~np.isfinite(getattr(stations, name))
+        if bad.any():
+            raise InputFormatError(
+                f"{path}: station {stations.station[bad][0]} has a non-finite {name}"
+            )
+    return stations
+
+
 def _numeric_rows(path: Path, ncols: int, skip) -> list[list[str]]:
     rows = []
     with open(path) as fh:
@@ -75,23 +93,27 @@ def _numeric_rows(path: Path, ncols: int, skip) -> list[list[str]]:
             if not tokens or skip(number, tokens):
                 continue
             if len(tokens) != ncols:
-                raise ValueError(
+                raise InputFormatError(
                     f"{path}, line {number}: {len(tokens)} columns, expected {ncols}: {line!r}"
                 )
             rows.append(tokens)
     if not rows:
-        raise ValueError(f"{path}: no station rows")
+        raise InputFormatError(f"{path}: no station rows")
     return rows
 
 
 def read_midas(path: str | Path, reference_frame: str = "IGS14") -> StationVelocities:
     """Read a UNR MIDAS velocity file (27 columns, see the module docstring)."""
-    path = Path(path)
+    with reading(path, "MIDAS velocity file"):
+        return _finite(_read_midas(Path(path), reference_frame), path)
+
+
+def _read_midas(path: Path, reference_frame: str) -> StationVelocities:
     rows = _numeric_rows(path, 27, lambda n, tok: tok[0].startswith("#"))
     try:
         values = np.array([[float(v) for v in row[2:]] for row in rows])
     except ValueError as err:
-        raise ValueError(f"{path}: non-numeric MIDAS value ({err})") from None
+        raise InputFormatError(f"{path}: non-numeric MIDAS value ({err})") from None
 
     def column(number: int) -> np.ndarray:  # 1-based column of the UNR description
         return values[:, number - 3]
@@ -129,11 +151,15 @@ def read_gage_vel(path: str | Path, reference_frame: str | None = None) -> Stati
 
     When a station's segments carry different velocities, the longest segment is kept.
     """
-    path = Path(path)
+    with reading(path, "GAGE velocity file"):
+        return _finite(_read_gage_vel(Path(path), reference_frame), path)
+
+
+def _read_gage_vel(path: Path, reference_frame: str | None) -> StationVelocities:
     with open(path) as fh:
         first = fh.readline()
     if "Reference Frame" not in first:
-        raise ValueError(f"{path}: not a GAGE velocity file (no 'Reference Frame' on line 1)")
+        raise InputFormatError(f"{path}: not a GAGE velocity file (no 'Reference Frame' on line 1)")
     header_frame = first.split("Reference Frame")[-1].strip(" :\n")
     stations: dict[str, tuple[list[float], float, float]] = {}
     with open(path) as fh:
@@ -142,7 +168,7 @@ def read_gage_vel(path: str | Path, reference_frame: str | None = None) -> Stati
             if number <= 36 or not tokens or tokens[0].startswith("*"):
                 continue
             if len(tokens) < 30:
-                raise ValueError(f"{path}, line {number}: {len(tokens)} columns, expected 30")
+                raise InputFormatError(f"{path}, line {number}: {len(tokens)} columns, expected 30")
             numbers = [float(v) for v in tokens[-28:-2]]
             t0, t1 = _gage_epoch(tokens[-2]), _gage_epoch(tokens[-1])
             # Ref_Nlat, Ref_Elong, Ref_Up, dN, dE, dU, SN, SE, SU, Rne
@@ -157,7 +183,7 @@ def read_gage_vel(path: str | Path, reference_frame: str | None = None) -> Stati
                     continue
             stations[name] = (record, t0, t1)
     if not stations:
-        raise ValueError(f"{path}: no station rows")
+        raise InputFormatError(f"{path}: no station rows")
     names = np.array(list(stations))
     rec = np.array([v[0] for v in stations.values()])
     return StationVelocities(
@@ -220,15 +246,19 @@ class GnssTimeSeries:
 
 def read_tenv3(path: str | Path) -> GnssTimeSeries:
     """Read an NGL ``.tenv3`` time series (23 columns, one header line)."""
-    path = Path(path)
+    with reading(path, "NGL tenv3 file"):
+        return _read_tenv3(Path(path))
+
+
+def _read_tenv3(path: Path) -> GnssTimeSeries:
     rows = _numeric_rows(path, 23, lambda n, tok: tok[0] == "site")
     stations = {row[0] for row in rows}
     if len(stations) != 1:
-        raise ValueError(f"{path}: a tenv3 file holds one station, found {sorted(stations)}")
+        raise InputFormatError(f"{path}: a tenv3 file holds one station, found {sorted(stations)}")
     try:
         v = np.array([[float(x) for x in row[2:]] for row in rows])
     except ValueError as err:
-        raise ValueError(f"{path}: non-numeric tenv3 value ({err})") from None
+        raise InputFormatError(f"{path}: non-numeric tenv3 value ({err})") from None
     order = np.argsort(v[:, 0])
     v = v[order]
     # columns after the date: 0 decyr, 1 MJD, 2 week, 3 day, 4 reflon, 5 e0, 6 east, 7 n0,
@@ -257,6 +287,13 @@ def read_tenv3_velocity(
     ``steps`` adds known step epochs (decimal years) to the antenna changes of the file.
     """
     series = read_tenv3(path)
+    with reading(path, "NGL tenv3 file"):
+        return _finite(_tenv3_velocity(series, path, reference_frame, steps), path)
+
+
+def _tenv3_velocity(
+    series: GnssTimeSeries, path: str | Path, reference_frame: str, steps
+) -> StationVelocities:
     all_steps = sorted({*series.antenna_steps, *steps})
     trends = [midas_trend(series.t, x, all_steps) for x in (series.east, series.north, series.up)]
     one = np.ones(1)
@@ -284,21 +321,25 @@ CSV_REQUIRED = ("station", "lon", "lat", "ve", "vn", "vu", "se", "sn", "su")
 
 def read_csv_velocities(path: str | Path, reference_frame: str) -> StationVelocities:
     """Read the simple CSV format (velocities in mm/yr; see the module docstring)."""
-    path = Path(path)
+    with reading(path, "GNSS velocity CSV"):
+        return _finite(_read_csv_velocities(Path(path), reference_frame), path)
+
+
+def _read_csv_velocities(path: Path, reference_frame: str) -> StationVelocities:
     with open(path, newline="") as fh:
         lines = [line for line in fh if line.strip() and not line.lstrip().startswith("#")]
     reader = csv.DictReader(lines)
     fieldnames = [name.strip() for name in reader.fieldnames or []]
     missing = [c for c in CSV_REQUIRED if c not in fieldnames]
     if missing:
-        raise ValueError(f"{path}: CSV lacks the column(s) {missing}; it has {fieldnames}")
+        raise InputFormatError(f"{path}: CSV lacks the column(s) {missing}; it has {fieldnames}")
     rows = [{k.strip(): (v or "").strip() for k, v in row.items()} for row in reader]
 
     def column(name: str, scale: float = 1.0, default: float = np.nan) -> np.ndarray:
         try:
             return np.array([float(r[name]) if r.get(name) else default for r in rows]) * scale
         except ValueError as err:
-            raise ValueError(f"{path}: column {name!r}: {err}") from None
+            raise InputFormatError(f"{path}: column {name!r}: {err}") from None
 
     mm = 1e-3
     return StationVelocities(

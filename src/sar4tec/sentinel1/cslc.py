@@ -27,6 +27,7 @@ import h5py
 import numpy as np
 
 from sar4tec.constants import SENTINEL1_WAVELENGTH, SPEED_OF_LIGHT
+from sar4tec.errors import InputFormatError
 from sar4tec.files import parse_time, to_utc
 from sar4tec.grid import Grid
 from sar4tec.sentinel1.orbit import Orbit
@@ -67,10 +68,20 @@ def grid_from_coordinates(x: np.ndarray, y: np.ndarray, epsg: int) -> Grid:
     return Grid((x[0] - dx / 2, dx, 0.0, y[0] - dy / 2, 0.0, dy), (y.size, x.size), f"EPSG:{epsg}")
 
 
+def _open(path: Path) -> h5py.File:
+    """Open an HDF5 file; a truncated or corrupt one raises InputFormatError naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"CSLC file not found: {path}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise InputFormatError(f"{path}: not a readable HDF5 file, truncated? ({err})") from None
+
+
 def read_cslc_info(path: str | Path, polarization: str = "VV") -> CslcInfo:
-    """Read the metadata of one CSLC file; raises ``ValueError`` naming a missing item."""
+    """Read the metadata of one CSLC file; raises ``InputFormatError`` naming a missing item."""
     path = Path(path)
-    with h5py.File(path, "r") as f:
+    with _open(path) as f:
         try:
             if f"data/{polarization}" not in f:
                 raise KeyError(f"data/{polarization}")
@@ -86,15 +97,20 @@ def read_cslc_info(path: str | Path, polarization: str = "VV") -> CslcInfo:
             track = int(ident["track_number"][()]) if "track_number" in ident else None
             wavelength = float(f[_WAVELENGTH][()])
         except KeyError as err:
-            raise ValueError(f"{path}: not a CSLC file, missing {err}") from None
+            raise InputFormatError(f"{path}: not a CSLC file, missing {err}") from None
     return CslcInfo(path, grid, start, stop, direction, track, wavelength)
 
 
 def read_cslc(path: str | Path, polarization: str = "VV", window=None) -> np.ndarray:
     """Read the complex SLC layer (or a ``(row_slice, col_slice)`` window of it) as complex64."""
-    with h5py.File(path, "r") as f:
+    path = Path(path)
+    with _open(path) as f:
         data = f[f"data/{polarization}"]
-        return np.asarray(data[window] if window is not None else data[()], dtype=np.complex64)
+        try:
+            values = data[window] if window is not None else data[()]
+        except OSError as err:  # a chunk past the end of a truncated file
+            raise InputFormatError(f"{path}: cannot read data/{polarization} ({err})") from None
+        return np.asarray(values, dtype=np.complex64)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sar4tec.errors import InputFormatError, reading
 from sar4tec.files import parse_time, to_utc
 
 
@@ -137,30 +138,37 @@ def read_eof(path: str | Path) -> Orbit:
 
     Raises
     ------
-    ValueError
-        If the file is not an Earth-fixed EOF orbit or holds no state vectors.
+    InputFormatError
+        (a ``ValueError``) If the file is not an Earth-fixed EOF orbit, holds no state vectors
+        or a state vector is malformed (the message names the file).
     """
-    root = ET.parse(path).getroot()
-    frame = root.findtext(".//Variable_Header/Ref_Frame")
-    if frame is not None and frame.strip() != "EARTH_FIXED":
-        raise ValueError(f"{path}: orbit reference frame is {frame!r}, expected EARTH_FIXED")
-    osvs = root.findall(".//Data_Block/List_of_OSVs/OSV")
-    if not osvs:
-        raise ValueError(f"{path}: no orbit state vectors (Data_Block/List_of_OSVs/OSV)")
-    times = [parse_time(osv.findtext("UTC").split("=", 1)[1]) for osv in osvs]
-    position = [[float(osv.findtext(c)) for c in ("X", "Y", "Z")] for osv in osvs]
-    velocity = [[float(osv.findtext(c)) for c in ("VX", "VY", "VZ")] for osv in osvs]
-    return Orbit.from_state_vectors(times, np.array(position), np.array(velocity))
+    with reading(path, "EOF orbit file"):
+        root = ET.parse(path).getroot()
+        frame = root.findtext(".//Variable_Header/Ref_Frame")
+        if frame is not None and frame.strip() != "EARTH_FIXED":
+            raise InputFormatError(
+                f"{path}: orbit reference frame is {frame!r}, expected EARTH_FIXED"
+            )
+        osvs = root.findall(".//Data_Block/List_of_OSVs/OSV")
+        if not osvs:
+            raise InputFormatError(f"{path}: no orbit state vectors (Data_Block/List_of_OSVs/OSV)")
+        times = [parse_time(osv.findtext("UTC").split("=", 1)[1]) for osv in osvs]
+        position = np.array([[float(osv.findtext(c)) for c in ("X", "Y", "Z")] for osv in osvs])
+        velocity = np.array([[float(osv.findtext(c)) for c in ("VX", "VY", "VZ")] for osv in osvs])
+        if not (np.isfinite(position).all() and np.isfinite(velocity).all()):
+            raise InputFormatError(f"{path}: a state vector is not finite")
+        return Orbit.from_state_vectors(times, position, velocity)
 
 
 def eof_validity(path: str | Path) -> tuple[datetime, datetime]:
     """Validity period ``(start, stop)`` from an EOF file's fixed header."""
-    root = ET.parse(path).getroot()
-    start = root.findtext(".//Fixed_Header/Validity_Period/Validity_Start")
-    stop = root.findtext(".//Fixed_Header/Validity_Period/Validity_Stop")
-    if start is None or stop is None:
-        raise ValueError(f"{path}: no Validity_Period in the EOF fixed header")
-    return parse_time(start.split("=", 1)[1]), parse_time(stop.split("=", 1)[1])
+    with reading(path, "EOF orbit file"):
+        root = ET.parse(path).getroot()
+        start = root.findtext(".//Fixed_Header/Validity_Period/Validity_Start")
+        stop = root.findtext(".//Fixed_Header/Validity_Period/Validity_Stop")
+        if start is None or stop is None:
+            raise InputFormatError(f"{path}: no Validity_Period in the EOF fixed header")
+        return parse_time(start.split("=", 1)[1]), parse_time(stop.split("=", 1)[1])
 
 
 def select_orbit(orbits: Iterable[Orbit], start: datetime, stop: datetime) -> Orbit:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sar4tec.constants import SPEED_OF_LIGHT
+from sar4tec.errors import InputFormatError, reading
 from sar4tec.files import parse_time
 from sar4tec.regions.bursts import T_BEAM, T_ORBIT, T_PRE, full_burst_id
 from sar4tec.sentinel1.orbit import Orbit
@@ -96,12 +97,22 @@ def _find(root: ET.Element, name: str, source: str, attr: tuple[str, str] | None
         if _local(el.tag) == name and (attr is None or el.get(attr[0]) == attr[1]):
             if el.text is not None:
                 return el.text.strip()
-    raise ValueError(f"{source}: no <{name}> in the manifest")
+    raise InputFormatError(f"{source}: no <{name}> in the manifest")
 
 
 def parse_manifest(xml: bytes, source: str = "manifest.safe") -> dict:
-    """Fields of a ``manifest.safe`` (see :class:`SafeInfo`), as a dict."""
-    root = ET.fromstring(xml)
+    """Fields of a ``manifest.safe`` (see :class:`SafeInfo`), as a dict.
+
+    Raises
+    ------
+    InputFormatError
+        (a ``ValueError``) If the XML is malformed or a field is missing (naming ``source``).
+    """
+    with reading(source, "manifest.safe"):
+        return _parse_manifest(ET.fromstring(xml), source)
+
+
+def _parse_manifest(root: ET.Element, source: str) -> dict:
     coords = _find(root, "coordinates", source)
     footprint = []
     for pair in coords.split():
@@ -123,7 +134,7 @@ def parse_manifest(xml: bytes, source: str = "manifest.safe") -> dict:
 def _bursts_of(root: ET.Element, track: int, source: str) -> list[SafeBurst]:
     header = root.find("adsHeader")
     if header is None:
-        raise ValueError(f"{source}: not a Sentinel-1 annotation (no adsHeader)")
+        raise InputFormatError(f"{source}: not a Sentinel-1 annotation (no adsHeader)")
     swath = header.findtext("swath", "").upper()
     pol = header.findtext("polarisation", "").upper()
     half_burst = (
@@ -142,8 +153,15 @@ def _bursts_of(root: ET.Element, track: int, source: str) -> list[SafeBurst]:
 
 
 def parse_annotation(xml: bytes, track: int, source: str = "annotation") -> list[SafeBurst]:
-    """Bursts of one product annotation XML (one sub-swath and polarisation)."""
-    return _bursts_of(ET.fromstring(xml), track, source)
+    """Bursts of one product annotation XML (one sub-swath and polarisation).
+
+    Raises
+    ------
+    InputFormatError
+        (a ``ValueError``) If the XML is malformed or a burst field is missing.
+    """
+    with reading(source, "Sentinel-1 annotation"):
+        return _bursts_of(ET.fromstring(xml), track, source)
 
 
 def safe_members(path: str | Path) -> tuple[dict[str, bytes], dict[str, str]]:
@@ -196,7 +214,7 @@ def read_safe(path: str | Path) -> SafeInfo:
         manifests[0] if manifests else None
     )
     if manifest is None:
-        raise ValueError(f"{path}: no manifest.safe inside")
+        raise InputFormatError(f"{path}: no manifest.safe inside")
     fields = parse_manifest(files[manifest], f"{path}:{manifest}")
     bursts = []
     for name, xml in sorted(files.items()):
@@ -393,65 +411,64 @@ def parse_burst_annotations(
 
     Raises
     ------
-    ValueError
-        If an element the geocoder needs is missing (the message names ``source``).
+    InputFormatError
+        (a ``ValueError``) If the XML is malformed or an element the geocoder needs is missing
+        (the message names ``source``).
     """
-    root = ET.fromstring(xml) if isinstance(xml, bytes) else xml
+    with reading(source, "Sentinel-1 annotation"):
+        root = ET.fromstring(xml) if isinstance(xml, bytes) else xml
+        return _burst_annotations(root, track, source)
+
+
+def _burst_annotations(root: ET.Element, track: int, source: str) -> list[BurstAnnotation]:
     bursts = _bursts_of(root, track, source)
-    try:
-        image = root.find("imageAnnotation/imageInformation")
-        product = root.find("generalAnnotation/productInformation")
-        downlink = root.find("generalAnnotation/downlinkInformationList/downlinkInformation")
-        processing = root.find(
-            "imageAnnotation/processingInformation/swathProcParamsList/swathProcParams"
-        )
-        interval = float(image.findtext("azimuthTimeInterval"))
-        common = {
-            "azimuth_time_interval": interval,
-            "slant_range_time": float(image.findtext("slantRangeTime")),
-            "range_sampling_rate": float(product.findtext("rangeSamplingRate")),
-            "lines": int(root.findtext("swathTiming/linesPerBurst")),
-            "samples": int(root.findtext("swathTiming/samplesPerBurst")),
-            "radar_frequency": float(product.findtext("radarFrequency")),
-            "azimuth_steering_rate": np.radians(float(product.findtext("azimuthSteeringRate"))),
-            "rank": int(downlink.findtext("downlinkValues/rank")),
-            "prf": float(downlink.findtext("prf")),
-            "azimuth_pixel_spacing": float(image.findtext("azimuthPixelSpacing")),
-            "range_pixel_spacing": float(image.findtext("rangePixelSpacing")),
-            "azimuth_bandwidth": float(
-                processing.findtext("azimuthProcessing/processingBandwidth")
-            ),
-            "range_bandwidth": float(processing.findtext("rangeProcessing/processingBandwidth")),
-            "orbit": annotation_orbit(root),
-        }
-        dopplers = _polynomials(
-            root, "dopplerCentroid/dcEstimateList/dcEstimate", "dataDcPolynomial"
-        )
-        fm_rates = _polynomials(
-            root, "generalAnnotation/azimuthFmRateList/azimuthFmRate", "azimuthFmRatePolynomial"
-        )
-        elements = root.findall("swathTiming/burstList/burst")
-        out = []
-        for index, (burst, element) in enumerate(zip(bursts, elements, strict=True)):
-            first = np.array(element.findtext("firstValidSample").split(), dtype=np.int32)
-            last = np.array(element.findtext("lastValidSample").split(), dtype=np.int32)
-            if first.size != common["lines"] or last.size != common["lines"]:
-                raise ValueError(f"burst {index} lists {first.size} valid-sample entries")
-            mid = burst.azimuth_time + timedelta(seconds=common["lines"] / 2 * interval)
-            out.append(
-                BurstAnnotation(
-                    subswath=burst.subswath,
-                    polarization=burst.polarization,
-                    burst_id=burst.full_id(track),
-                    index=index,
-                    azimuth_time=burst.azimuth_time,
-                    first_valid_sample=first,
-                    last_valid_sample=last,
-                    doppler=_nearest(dopplers, mid, "Doppler centroid estimate"),
-                    fm_rate=_nearest(fm_rates, mid, "azimuth FM rate"),
-                    **common,
-                )
+    image = root.find("imageAnnotation/imageInformation")
+    product = root.find("generalAnnotation/productInformation")
+    downlink = root.find("generalAnnotation/downlinkInformationList/downlinkInformation")
+    processing = root.find(
+        "imageAnnotation/processingInformation/swathProcParamsList/swathProcParams"
+    )
+    interval = float(image.findtext("azimuthTimeInterval"))
+    common = {
+        "azimuth_time_interval": interval,
+        "slant_range_time": float(image.findtext("slantRangeTime")),
+        "range_sampling_rate": float(product.findtext("rangeSamplingRate")),
+        "lines": int(root.findtext("swathTiming/linesPerBurst")),
+        "samples": int(root.findtext("swathTiming/samplesPerBurst")),
+        "radar_frequency": float(product.findtext("radarFrequency")),
+        "azimuth_steering_rate": np.radians(float(product.findtext("azimuthSteeringRate"))),
+        "rank": int(downlink.findtext("downlinkValues/rank")),
+        "prf": float(downlink.findtext("prf")),
+        "azimuth_pixel_spacing": float(image.findtext("azimuthPixelSpacing")),
+        "range_pixel_spacing": float(image.findtext("rangePixelSpacing")),
+        "azimuth_bandwidth": float(processing.findtext("azimuthProcessing/processingBandwidth")),
+        "range_bandwidth": float(processing.findtext("rangeProcessing/processingBandwidth")),
+        "orbit": annotation_orbit(root),
+    }
+    dopplers = _polynomials(root, "dopplerCentroid/dcEstimateList/dcEstimate", "dataDcPolynomial")
+    fm_rates = _polynomials(
+        root, "generalAnnotation/azimuthFmRateList/azimuthFmRate", "azimuthFmRatePolynomial"
+    )
+    elements = root.findall("swathTiming/burstList/burst")
+    out = []
+    for index, (burst, element) in enumerate(zip(bursts, elements, strict=True)):
+        first = np.array(element.findtext("firstValidSample").split(), dtype=np.int32)
+        last = np.array(element.findtext("lastValidSample").split(), dtype=np.int32)
+        if first.size != common["lines"] or last.size != common["lines"]:
+            raise ValueError(f"burst {index} lists {first.size} valid-sample entries")
+        mid = burst.azimuth_time + timedelta(seconds=common["lines"] / 2 * interval)
+        out.append(
+            BurstAnnotation(
+                subswath=burst.subswath,
+                polarization=burst.polarization,
+                burst_id=burst.full_id(track),
+                index=index,
+                azimuth_time=burst.azimuth_time,
+                first_valid_sample=first,
+                last_valid_sample=last,
+                doppler=_nearest(dopplers, mid, "Doppler centroid estimate"),
+                fm_rate=_nearest(fm_rates, mid, "azimuth FM rate"),
+                **common,
             )
-    except (AttributeError, TypeError) as err:
-        raise ValueError(f"{source}: incomplete annotation ({err})") from None
+        )
     return out

@@ -16,7 +16,10 @@ Steps (each a function below):
 
 Memory stays bounded by a few images per date plus one block of the stack. Every random draw
 has its own named stream of the top-level ``seed`` (realisation) or of ``scene_seed``
-(landscape), so the same configuration gives bit-identical files.
+(landscape), so the same configuration gives bit-identical files. Per-date draws have a stream
+per date index (weather, turbulence, ramp, speckle of each block) and the orbit tube is drawn
+date after date, so extending ``acquisitions.end`` appends dates and leaves every file of the
+earlier dates bit-identical (``docs/incremental.md``).
 """
 
 from __future__ import annotations
@@ -463,14 +466,22 @@ def write_slcs(
             entries.append({"path": rel, "sensing_time": format_time(acq.time)})
         for b, r0 in enumerate(range(0, scene.grid.rows, BLOCK_ROWS)):
             r1 = min(r0 + BLOCK_ROWS, scene.grid.rows)
-            g = rng(seed, "speckle", b)
             patches = scat.patch[r0:r1].ravel()
+            # one stream per block and date: appended dates leave the old ones' speckle as it was
+            w = np.stack(
+                [
+                    scattering.circular_gaussian(rng(seed, "speckle", b, k), patches.size)
+                    for k in range(n)
+                ]
+            )
             z = np.empty((n, patches.size), dtype=np.complex128)
             for p in np.unique(patches):
                 sel = np.flatnonzero(patches == p)
-                z[:, sel] = scattering.distributed_speckle(factors[p], sel.size, g)
+                z[:, sel] = scattering.correlate(factors[p], w[:, sel])
             ps = np.flatnonzero(scat.ps_mask[r0:r1].ravel())
-            z[:, ps] = scattering.persistent_scatterers(z[:, ps], scat.scr_db[r0:r1].ravel()[ps], g)
+            z[:, ps] = scattering.persistent_scatterers(
+                z[:, ps], scat.scr_db[r0:r1].ravel()[ps], rng(seed, "ps_phase", b)
+            )
             phase = los_to_phase(signal[:, r0:r1].reshape(n, -1))
             block = (scat.amplitude[r0:r1].ravel() * z * np.exp(1j * phase)).astype(np.complex64)
             for k in range(n):
@@ -643,7 +654,14 @@ def simulate_frame(
             scene, sim, settings, outdir, signal, h5_truth, report
         )
         scat = scatterers(scene, sim, settings.scene_seed)
-        slc_files = write_slcs(scene, scat, settings.seed, frame, outdir, signal)
+        radar_entries = {}
+        if sim["radar"]["enabled"]:  # SAFE products in radar geometry (sar4tec.simulate.radar)
+            from sar4tec.simulate.radar import simulate_radar
+
+            radar_entries = simulate_radar(scene, sim, settings.seed, outdir, signal, report)
+            slc_files = []
+        else:
+            slc_files = write_slcs(scene, scat, settings.seed, frame, outdir, signal)
         del signal
         report(
             f"SLCs: {n} CSLC files, {int(scat.ps_mask.sum())} persistent scatterers, "
@@ -674,6 +692,7 @@ def simulate_frame(
         "gnss": {"path": GNSS_FILE, "format": "midas", "reference_frame": "IGS14"},
         "truth": "truth.h5",
         "seed": settings.seed,
+        **radar_entries,
     }
     _remove_stale(outdir, manifest)
     path = write_manifest(outdir / "manifest.json", manifest)

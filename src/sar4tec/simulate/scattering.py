@@ -86,11 +86,24 @@ def patch_models(
 
 
 def cholesky_factor(gamma: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factor, with a tiny diagonal load if the matrix is only semi-definite."""
-    try:
-        return np.linalg.cholesky(gamma)
-    except np.linalg.LinAlgError:
-        return np.linalg.cholesky(gamma + 1e-9 * np.eye(gamma.shape[0]))
+    """Lower Cholesky factor of a coherence matrix, computed row by row.
+
+    Row ``i`` of the factor depends on ``gamma[:i+1, :i+1]`` alone, through operations whose
+    shapes depend on ``i`` alone, so the factor of a stack extended by new dates starts with
+    the bit-identical factor of the old stack (LAPACK's blocked or recursive factorisation
+    reorders its sums with the matrix size).  A pivot below ``1e-9`` (a matrix that is only
+    semi-definite) is raised to it: a tiny diagonal load.
+    """
+    from scipy.linalg import solve_triangular
+
+    gamma = np.asarray(gamma, dtype=np.float64)
+    n = gamma.shape[0]
+    factor = np.zeros((n, n))
+    for i in range(n):
+        row = solve_triangular(factor[:i, :i], gamma[i, :i], lower=True) if i else np.empty(0)
+        factor[i, :i] = row
+        factor[i, i] = np.sqrt(max(gamma[i, i] - row @ row, 1e-9))
+    return factor
 
 
 def circular_gaussian(generator: np.random.Generator, shape) -> np.ndarray:
@@ -100,7 +113,20 @@ def circular_gaussian(generator: np.random.Generator, shape) -> np.ndarray:
 
 def distributed_speckle(factor: np.ndarray, pixels: int, generator: np.random.Generator):
     """``L w`` for ``pixels`` independent pixels: (N, pixels) complex, unit mean power."""
-    return factor @ circular_gaussian(generator, (factor.shape[0], pixels))
+    return correlate(factor, circular_gaussian(generator, (factor.shape[0], pixels)))
+
+
+def correlate(factor: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """``L w`` date by date: row ``k`` uses ``L[k, :k+1]`` and ``w[:k+1]`` only.
+
+    With ``w`` drawn per date, appending dates (rows of ``L`` and ``w``) leaves the earlier
+    rows of the result bit-identical, which one matrix product over all dates does not promise.
+    """
+    samples = np.ascontiguousarray(samples)
+    out = np.empty(samples.shape, dtype=np.result_type(factor, samples))
+    for k in range(factor.shape[0]):
+        out[k] = factor[k, : k + 1] @ samples[: k + 1]
+    return out
 
 
 def persistent_scatterers(

@@ -26,6 +26,7 @@ from sar4tec.grid import Grid
 from sar4tec.stack import iter_blocks
 from sar4tec.timeseries.corrections import ScatterTable, rereference
 from sar4tec.timeseries.inversion import invert_network, phase_variance
+from sar4tec.timeseries.memory import inversion_block_size
 from sar4tec.timeseries.model import (
     TimeFunctions,
     ar1_velocity_std,
@@ -199,7 +200,12 @@ def run_inversion(
                     "correction_velocity", (len(kinds), *grid.shape), np.float32
                 )
             setup = _Setup(pairs, labels_ref, unw_ref, ref_date, wavelength, t, model, config)
-            for b in iter_blocks(grid.shape, (config["block_size"], config["block_size"])):
+            block = inversion_block_size(
+                config.get("memory_mb"), n_dates, len(pairs), len(kinds),
+                max_block=config["block_size"],
+            )  # fmt: skip
+            log.info("blocks of %d x %d px", block, block)
+            for b in iter_blocks(grid.shape, (block, block)):
                 sl = (slice(None), *b.core)
                 shape2 = tcoh[b.core].shape
                 flat = [ds_[sl].reshape(len(pairs), -1) for ds_ in (unw_ds, cc_ds, coh_ds)]
