@@ -43,6 +43,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import shutil
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
@@ -655,12 +658,22 @@ def write_date_product(
     """Write one date's SAFE product: all three sub-swaths, pixels only over the frame."""
     west, south, east, north = scene.bounds
     centre = (0.5 * (south + north), 0.5 * (west + east), float(np.nanmean(scene.dem)))
-    path, tiffs, timings = write_product(folder, date, bursts, centre, cfg)
-    for timing in timings:
-        window = burst_window(timing.swath, timing, date.orbit, frame_points)
-        if window is not None:
-            write_burst(tiffs[timing.swath.name], scene, date, timing.swath, timing, window)
-    return path
+    # the product is written in a staging folder and renamed into place when complete, so a
+    # killed simulation never leaves a SAFE that looks whole
+    staging = Path(folder) / f".staging-{uuid.uuid4().hex[:8]}"
+    try:
+        path, tiffs, timings = write_product(staging, date, bursts, centre, cfg)
+        for timing in timings:
+            window = burst_window(timing.swath, timing, date.orbit, frame_points)
+            if window is not None:
+                write_burst(tiffs[timing.swath.name], scene, date, timing.swath, timing, window)
+        final = Path(folder) / path.name
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(path, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
 
 
 # --------------------------------------------------------------------------- cache for acquire
@@ -799,7 +812,8 @@ def write_radar_products(
     for k, (when, eof, orbit) in enumerate(zip(times, eofs, orbits, strict=True)):
         cached = cache / "orbits" / eof.name
         if not cached.exists():
-            cached.write_bytes(eof.read_bytes())
+            with atomic_output(cached) as tmp:
+                tmp.write_bytes(eof.read_bytes())
         date = DateProduct(
             orbit=orbit,
             orbit_times=[orbit.datetime_at(s) for s in orbit.time],
