@@ -1,9 +1,9 @@
 from sar4tec.rulelog import rule_logging
-from sar4tec.sentinel1.geocode_stage import burst_map
+from sar4tec.sentinel1.geocode_stage import write_frame_burst_map
 
 stack = snakemake.params.stack
 with rule_logging(snakemake):
-    burst_map(
+    write_frame_burst_map(
         snakemake.input.manifest,
         snakemake.input.plan,
         snakemake.output.burst_map,

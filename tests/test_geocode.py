@@ -32,16 +32,19 @@ from sar4tec.manifest import read_manifest, write_manifest
 from sar4tec.sentinel1.burst import choose_orbit, read_bursts
 from sar4tec.sentinel1.cslc import read_cslc_info, read_cslc_orbit
 from sar4tec.sentinel1.deramp import TopsRamp
-from sar4tec.sentinel1.geocode import geocode_acquisition
+from sar4tec.sentinel1.geocode import geocode_acquisition, read_heights, write_burst_map
 from sar4tec.sentinel1.geocode_stage import (
     cslc_grid,
     geocode_date,
     plan_geocoding,
     write_cslc_manifest,
+    write_frame_burst_map,
 )
 from sar4tec.sentinel1.geometry import zero_doppler_geometry
 from sar4tec.sentinel1.interpolate import SincKernel, interpolate
 from sar4tec.sentinel1.orbit import Orbit, read_eof
+from sar4tec.simulate.orbit import write_eof as eof_writer
+from sar4tec.simulate.radar import band_limited_spectrum
 
 pytestmark = pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
 
@@ -140,15 +143,8 @@ def response(x: np.ndarray, band: float, alpha: float) -> np.ndarray:
 
 
 def band_limited_field(rng, shape, bands) -> np.ndarray:
-    """Spectrum (periodic over ``shape``) of complex speckle in the given bands."""
-    weights = []
-    for n, (band, alpha) in zip(shape, bands, strict=True):
-        f = np.fft.fftfreq(n)
-        weights.append(
-            np.where(np.abs(f) <= band / 2, alpha + (1 - alpha) * np.cos(2 * np.pi * f / band), 0)
-        )
-    noise = rng.normal(size=shape) + 1j * rng.normal(size=shape)
-    return noise * weights[0][:, None] * weights[1][None, :]
+    """Spectrum (periodic over ``shape``) of complex speckle in the given (band, α) pairs."""
+    return band_limited_spectrum(shape, *zip(*bands, strict=True), rng)
 
 
 def evaluate_field(spectrum: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -223,21 +219,10 @@ def synthesize(safe: Path, targets: SimpleNamespace, speckle=None) -> None:
 
 
 def write_eof(path: Path, orbit: Orbit, offset=(0.0, 0.0, 0.0)) -> Path:
-    """A minimal Earth-fixed EOF file holding ``orbit``'s state vectors (moved by ``offset``)."""
-    rows = []
-    for t, pos, vel in zip(orbit.time, orbit.position + offset, orbit.velocity, strict=True):
-        when = orbit.datetime_at(t).strftime("%Y-%m-%dT%H:%M:%S.%f")
-        rows.append(
-            f"<OSV><UTC>UTC={when}</UTC><X>{pos[0]}</X><Y>{pos[1]}</Y><Z>{pos[2]}</Z>"
-            f"<VX>{vel[0]}</VX><VY>{vel[1]}</VY><VZ>{vel[2]}</VZ></OSV>"
-        )
-    path.write_text(
-        "<Earth_Explorer_File><Earth_Explorer_Header><Variable_Header><Ref_Frame>EARTH_FIXED"
-        "</Ref_Frame></Variable_Header></Earth_Explorer_Header><Data_Block><List_of_OSVs>"
-        + "".join(rows)
-        + "</List_of_OSVs></Data_Block></Earth_Explorer_File>"
-    )
-    return path
+    """An EOF file (the simulator's writer) holding ``orbit``'s state vectors, moved by
+    ``offset``."""
+    times = [orbit.datetime_at(t) for t in orbit.time]
+    return eof_writer(path, "S1A", times, orbit.position + offset, orbit.velocity, 1, times[-1])
 
 
 def leakage(safe: Path, targets: SimpleNamespace) -> np.ndarray:
@@ -453,6 +438,95 @@ def test_blocks_of_any_size_give_the_same_image(scene, geocoded):
     assert np.nanmax(np.abs(small - geocoded[0])) < 1e-3 * AMPLITUDE
 
 
+def utm_box(lat: float, lon: float, spacing: tuple[float, float], size: int = 5) -> Grid:
+    """A ``size²`` grid in the point's UTM zone whose central pixel is centred on it."""
+    from pyproj import Transformer
+
+    crs = Grid.utm_crs(lat, lon)
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+    dy, dx = spacing
+    half = size / 2
+    return Grid((x - half * dx, dx, 0.0, y + half * dy, 0.0, -dy), (size, size), crs)
+
+
+def test_a_utm_grid_gives_the_same_values_at_the_same_ground_points(scene, geocoded):
+    """Targets geocoded onto small UTM grids centred on them: on their pixel, and the same
+    complex values as on the EPSG:4326 grid, where they sit on pixel centres too."""
+    t = scene.targets
+    picks = np.arange(0, t.rows.size, 7)
+    values = []
+    for k in picks:
+        grid = utm_box(t.lat[k], t.lon[k], (8.0, 3.0))
+        assert grid.crs.startswith("EPSG:326")
+        image = geocode(scene, scene.safes[0], grid, "utm")
+        patch = np.abs(image) ** 2
+        assert np.unravel_index(np.argmax(patch), patch.shape) == (2, 2)
+        # the same interpolation at the same radar position: Newton's zero-Doppler stop
+        # (< 2e-8 s, 3e-4 rad at burst edges, see test_blocks_of_any_size_give_the_same_image)
+        # and the UTM round trip (nanometres) separate them
+        assert abs(image[2, 2] - geocoded[0][t.rows[k], t.cols[k]]) < 1e-3 * AMPLITUDE
+        values.append(image[2, 2])
+    check_target_values(np.array(values), t.phase[picks], scene.leak[0][picks])
+
+
+def test_pixels_come_from_the_burst_of_the_map_or_are_nan(scene, geocoded, tmp_path):
+    """The grid straddles the overlap of bursts 3 and 4: with a burst map every pixel takes
+    the map's burst, and where a date lacks it the pixel is NaN, never the other burst."""
+    bursts = read_bursts(scene.safes[0])
+    path = write_burst_map(bursts, scene.dem, scene.grid, tmp_path / "map.h5", reference="a")
+    with h5py.File(path) as f:
+        ids = np.array([i.decode() for i in f["burst_ids"][()]] + [""])
+        chosen = ids[f["burst_index"][()]]
+        assert Grid.from_attrs(f.attrs).almost_equal(scene.grid) and f.attrs["reference"] == "a"
+    third, fourth = bursts[3].burst_id, bursts[4].burst_id
+    assert {third, fourth} <= set(np.unique(chosen))
+
+    def run(subset, grid=scene.grid, burst_map=path):
+        out = tmp_path / "cslc.h5"
+        geocode_acquisition(subset, scene.dem, grid, out, burst_map=burst_map)
+        with h5py.File(out) as f:
+            return f["data/VV"][()]
+
+    # on the reference, the map is the date's own choice
+    np.testing.assert_array_equal(run(bursts), geocoded[0])
+    # a date without burst 3: its pixels NaN, although burst 4 holds many of them
+    without = [b for b in bursts if b.burst_id != third]
+    image = run(without)
+    lost = chosen == third
+    assert np.isnan(image[lost]).all()
+    assert np.isfinite(run(without, burst_map=None)[lost]).mean() > 0.3
+    np.testing.assert_array_equal(image[~lost], geocoded[0][~lost])
+    with pytest.raises(ValueError, match="is not the CSLC grid"):
+        run(bursts, scene.grid.window(slice(1, None), slice(None)))
+
+
+def test_utm_cslc_grid_and_dem_heights(scene):
+    from sar4tec.raster import read_onto_grid
+
+    bounds = (-117.7, 34.3, -117.6, 34.4)
+    grid = cslc_grid(bounds, (10.0, 5.0), "utm")
+    assert grid.crs == "EPSG:32611" and grid.spacing == (-10.0, 5.0)
+    lat, lon = grid.latlon()
+    # the grid covers the bounds, within a pixel
+    assert lat.min() < bounds[1] + 1e-4 and lat.max() > bounds[3] - 1e-4
+    assert lon.min() < bounds[0] + 1e-4 and lon.max() > bounds[2] - 1e-4
+    # the EPSG:4326 DEM onto the UTM grid: bilinear interpolation of a plane in (lat, lon)
+    # is exact, so the heights are the plane at each pixel's geodetic position; GDAL's warper
+    # (read_onto_grid) interpolates the CRS transform along rows (0.02 m measured here, i.e.
+    # a 1 m shift on this 2 % slope), the geocoder's read_heights transforms every pixel
+    height = read_onto_grid(scene.dem, grid)
+    np.testing.assert_allclose(height, plane(lat, lon), atol=0.05)
+    with rasterio.open(scene.dem) as dem:
+        np.testing.assert_allclose(read_heights(dem, grid), plane(lat, lon), atol=1e-6)
+    with pytest.raises(ValueError, match="does not cover"):
+        read_onto_grid(scene.dem, cslc_grid((-117.5, 34.8, -117.3, 35.0), (30.0, 30.0), "utm"))
+    # a spacing in the wrong units for the CRS
+    with pytest.raises(ValueError, match="not in metres"):
+        cslc_grid(bounds, (0.0001, 0.00005), "utm")
+    with pytest.raises(ValueError, match="not in degrees"):
+        cslc_grid(bounds, (10.0, 5.0))
+
+
 def test_speckle_is_interpolated_within_the_kernel_error(scene):
     """Geocoded speckle against the exact band-limited field at the same radar positions."""
     image = geocode(scene, scene.safes[0], scene.speckle_grid, "speckle")
@@ -563,10 +637,8 @@ def test_eof_orbit_replaces_the_annotation_orbit(real_data, tmp_path, caplog):
     assert "no EOF orbit covers burst 071_151200_IW1" in caplog.text
 
 
-def test_stage_from_safe_manifest_to_slc_stack(scene, tmp_path):
-    """plan → one CSLC per date → manifest → the stack stage's own ingestion of it."""
-    from sar4tec.stack.pipeline import build_stack
-
+def stage_manifest(scene, tmp_path: Path) -> Path:
+    """A frame manifest listing the scene's two SAFE folders, their EOFs and DEM."""
     data = tmp_path / "data" / "T064A_test"
     data.mkdir(parents=True)
     safe, orbits = [], []
@@ -605,15 +677,37 @@ def test_stage_from_safe_manifest_to_slc_stack(scene, tmp_path):
             "ionex": [],
         },
     )
+    return data / "manifest.json"
+
+
+def run_stage(manifest: Path, cslc: Path, spacing, crs: str = "EPSG:4326") -> list[Path]:
+    """plan → burst map → one CSLC per date, as the geocode rules run them."""
+    dates = plan_geocoding(manifest, cslc / "plan.json")
+    write_frame_burst_map(
+        manifest, cslc / "plan.json", cslc / "burst_map.h5", spacing=spacing, crs=crs
+    )
+    for date in dates:
+        geocode_date(
+            manifest,
+            cslc / "plan.json",
+            date,
+            cslc / f"{date}.h5",
+            burst_map=cslc / "burst_map.h5",
+            spacing=spacing,
+            crs=crs,
+        )
+    return [cslc / f"{d}.h5" for d in dates]
+
+
+def test_stage_from_safe_manifest_to_slc_stack(scene, tmp_path):
+    """plan → one CSLC per date → manifest → the stack stage's own ingestion of it."""
+    from sar4tec.stack.pipeline import build_stack
+
+    data = stage_manifest(scene, tmp_path).parent
     cslc = tmp_path / "work" / "T064A_test" / "cslc"
     dates = plan_geocoding(data / "manifest.json", cslc / "plan.json")
     assert dates == ["20221016", "20221028"]
-    spacing = (-scene.grid.spacing[0], scene.grid.spacing[1])
-    for date in dates:
-        geocode_date(
-            data / "manifest.json", cslc / "plan.json", date, cslc / f"{date}.h5", spacing=spacing
-        )
-    files = [cslc / f"{d}.h5" for d in dates]
+    files = run_stage(data / "manifest.json", cslc, (-scene.grid.spacing[0], scene.grid.spacing[1]))
     write_cslc_manifest(data / "manifest.json", files, cslc / "manifest.json")
     manifest = read_manifest(cslc / "manifest.json")
     assert [a.path.name for a in manifest.slc] == ["20221016.h5", "20221028.h5"]
@@ -637,6 +731,22 @@ def test_stage_from_safe_manifest_to_slc_stack(scene, tmp_path):
     displacement = phase_to_los(np.angle(slc[1] * np.conj(slc[0])), WAVELENGTH)
     bound = np.arcsin(scene.leak[0]) + np.arcsin(scene.leak[1]) + 2e-3
     assert (np.abs(displacement - scene.moved.toward) <= phase_to_los(bound, WAVELENGTH)).all()
+
+
+def test_stage_on_a_utm_grid(scene, tmp_path):
+    """cslc_crs utm: burst map and CSLCs in the frame's UTM zone, posted in metres."""
+    manifest = stage_manifest(scene, tmp_path)
+    cslc = tmp_path / "work" / "T064A_test" / "cslc"
+    files = run_stage(manifest, cslc, (8.0, 3.0), "utm")
+    with h5py.File(cslc / "burst_map.h5") as f:
+        grid = Grid.from_attrs(f.attrs)
+    assert grid.crs == "EPSG:32611" and grid.spacing == (-8.0, 3.0)
+    for path in files:
+        info = read_cslc_info(path)
+        assert info.grid.almost_equal(grid)
+        with h5py.File(path) as f:
+            # the frame lies inside bursts 3-4 on both dates
+            assert np.isfinite(f["data/VV"][()]).all()
 
 
 def test_cslc_orbit_reader_on_a_real_opera_product(real_data):

@@ -10,7 +10,11 @@ and the DEM, so all dates land on the same grid without any image matching:
    delay of the IPF's time tagging (:meth:`sar4tec.sentinel1.burst.Burst.radar_coordinates`);
 4. of the bursts whose valid samples hold the whole interpolation kernel, the pixel takes the
    one where it lies farthest (in metres) from the edges of the valid area, so burst and
-   sub-swath overlaps are split down their middle, the same way for every date;
+   sub-swath overlaps are split down their middle.  In a stack this choice is made once, on a
+   reference date (:func:`write_burst_map`), and every date takes each pixel from the burst
+   with the chosen ESA burst ID: radar coordinates move with each date's orbit and timing, so
+   a choice made per date would take some pixels near a split line from different bursts on
+   different dates;
 5. the burst is deramped (:class:`sar4tec.sentinel1.deramp.TopsRamp`), interpolated with a
    Kaiser-windowed sinc matched to its processed bandwidths
    (:mod:`sar4tec.sentinel1.interpolate`), reramped at the output position, and flattened:
@@ -19,7 +23,7 @@ and the DEM, so all dates land on the same grid without any image matching:
 The SLC phase is ``−4πR/λ`` plus scattering (:mod:`sar4tec.constants`), so after flattening
 only the scattering phase and what changed ``R`` since the DEM was made remain; a motion of
 ``d`` toward the satellite between two dates gives ``angle(sec · conj(ref)) = 4π d / λ``.
-Pixels that no burst covers (or whose kernel would touch invalid samples) are NaN.
+Pixels that no (chosen) burst covers, or whose kernel would touch invalid samples, are NaN.
 The grid is processed in blocks; memory is bounded by the block and the burst windows under it.
 """
 
@@ -46,6 +50,9 @@ from sar4tec.sentinel1.orbit import Orbit
 from sar4tec.stack.blocks import iter_blocks
 
 log = logging.getLogger(__name__)
+
+#: burst-choice value of pixels that no burst holds
+NO_BURST = -1
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,18 +143,24 @@ def acquisition_orbit(bursts: Sequence[Burst]) -> Orbit:
 
 
 def read_heights(dem, grid: Grid) -> np.ndarray:
-    """Bilinear heights of an open DEM (rasterio dataset, same CRS) at the grid's pixel centres.
+    """Bilinear heights of an open DEM (rasterio dataset, any CRS) at the grid's pixel centres.
 
-    The fractional DEM position of a pixel is computed from its absolute coordinates, so a
-    pixel gets the same height whatever block it is read in.  NaN outside the DEM or at
-    no-data.
+    The pixel centres are transformed into the DEM's CRS when it differs from the grid's (a UTM
+    grid over an EPSG:4326 DEM).  The fractional DEM position of a pixel is computed from its
+    absolute coordinates, so a pixel gets the same height whatever block it is read in.  NaN
+    outside the DEM or at no-data.
     """
     from rasterio.windows import Window
     from scipy.ndimage import map_coordinates
 
+    y, x = grid.meshgrid()
+    if dem.crs.to_string() != grid.crs:
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs(grid.crs, dem.crs.to_string(), always_xy=True).transform(x, y)
     x0, dx, _, y0, _, dy = dem.transform.to_gdal()
-    cols = (grid.x - x0) / dx - 0.5
-    rows = (grid.y - y0) / dy - 0.5
+    cols = (np.asarray(x) - x0) / dx - 0.5
+    rows = (np.asarray(y) - y0) / dy - 0.5
     r0 = max(int(np.floor(rows.min())), 0)
     c0 = max(int(np.floor(cols.min())), 0)
     r1 = min(int(np.floor(rows.max())) + 2, dem.height)
@@ -158,9 +171,67 @@ def read_heights(dem, grid: Grid) -> np.ndarray:
     values = dem.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
     if dem.nodata is not None:
         values[values == dem.nodata] = np.nan
-    rr, cc = np.meshgrid(rows - r0, cols - c0, indexing="ij")
+    rr, cc = rows - r0, cols - c0
     inside = (rr >= 0) & (rr <= r1 - r0 - 1) & (cc >= 0) & (cc <= c1 - c0 - 1)
     out[inside] = map_coordinates(values, [rr[inside], cc[inside]], order=1, mode="nearest")
+    return out
+
+
+def _zero_doppler(
+    orbit: Orbit, grid: Grid, heights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mask of pixels with a height, and their zero-Doppler azimuth time and slant range."""
+    known = np.isfinite(heights)
+    if not known.any():
+        return known, np.empty(0), np.empty(0)
+    lat, lon = grid.latlon()
+    azimuth_time, slant_range = zero_doppler_range(orbit, lat[known], lon[known], heights[known])
+    return known, azimuth_time, slant_range
+
+
+def _farthest_from_edges(
+    sources: Sequence[_Source],
+    epoch,
+    azimuth_time: np.ndarray,
+    slant_range: np.ndarray,
+    bistatic: bool,
+) -> np.ndarray:
+    """Index of the source whose valid area the targets lie deepest in (−1: none holds them)."""
+    best = np.full(slant_range.size, NO_BURST, dtype=np.int16)
+    deepest = np.full(slant_range.size, -np.inf)
+    for k, source in enumerate(sources):
+        line, sample = source.burst.radar_coordinates(
+            azimuth_time, slant_range, epoch, bistatic=bistatic
+        )
+        if not source.overlaps(line, sample):
+            continue
+        margin = source.margin(line, sample)
+        deeper = margin > deepest  # strict: ties keep the first source
+        best[deeper] = k
+        deepest[deeper] = margin[deeper]
+    return best
+
+
+def choose_bursts(
+    sources: Sequence[_Source],
+    orbit: Orbit,
+    grid: Grid,
+    heights: np.ndarray,
+    *,
+    bistatic: bool = True,
+) -> np.ndarray:
+    """The mosaicking rule on one block: per pixel, an index into ``sources``.
+
+    The chosen burst holds the whole kernel on valid samples, and the pixel lies farthest (in
+    metres) from the edges of its valid area; :data:`NO_BURST` where no burst holds the pixel
+    or its height is unknown.
+    """
+    out = np.full(grid.shape, NO_BURST, dtype=np.int16)
+    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights)
+    if known.any():
+        out[known] = _farthest_from_edges(
+            sources, orbit.reference_epoch, azimuth_time, slant_range, bistatic
+        )
     return out
 
 
@@ -171,34 +242,149 @@ def geocode_block(
     heights: np.ndarray,
     *,
     bistatic: bool = True,
+    choice: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Complex values of one block of the output grid (NaN where no burst covers a pixel)."""
+    """Complex values of one block of the output grid.
+
+    ``choice`` (block shape) gives per pixel the index into ``sources`` of the burst to take
+    (:data:`NO_BURST`: none), e.g. from the frame's burst map; pixels whose chosen burst does
+    not hold the whole kernel on valid samples stay NaN, no other burst replaces it.  Without
+    ``choice`` the block's own geometry chooses (:func:`choose_bursts`).
+    """
     out = np.full(grid.shape, np.nan + 0j, dtype=np.complex64)
-    lat, lon = grid.meshgrid()
-    known = np.isfinite(heights)
+    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights)
     if not known.any():
         return out
-    azimuth_time, slant_range = zero_doppler_range(orbit, lat[known], lon[known], heights[known])
+    epoch = orbit.reference_epoch
+    if choice is None:
+        pick = _farthest_from_edges(sources, epoch, azimuth_time, slant_range, bistatic)
+    else:
+        pick = np.asarray(choice)[known]
     values = np.full(slant_range.size, np.nan + 0j, dtype=np.complex64)
-    candidates, margins = [], []
-    for source in sources:
+    for k in np.unique(pick[pick != NO_BURST]):
+        source = sources[k]
+        (index,) = np.nonzero(pick == k)
         line, sample = source.burst.radar_coordinates(
-            azimuth_time, slant_range, orbit.reference_epoch, bistatic=bistatic
+            azimuth_time[index], slant_range[index], epoch, bistatic=bistatic
         )
-        if source.overlaps(line, sample):
-            candidates.append((source, line, sample))
-            margins.append(source.margin(line, sample))
-    if not candidates:
-        return out
-    margins = np.stack(margins)
-    best = np.argmax(margins, axis=0)
-    covered = np.isfinite(margins.max(axis=0))
-    for k, (source, line, sample) in enumerate(candidates):
-        take = covered & (best == k)
-        if take.any():
-            values[take] = source.values(line[take], sample[take], slant_range[take])
+        valid = np.isfinite(source.margin(line, sample))
+        if valid.any():
+            values[index[valid]] = source.values(
+                line[valid], sample[valid], slant_range[index[valid]]
+            )
     out[known] = values
     return out
+
+
+def _open_dem(stack: ExitStack, dem_path: str | Path):
+    """The DEM, opened in ``stack``; it must carry a CRS."""
+    import rasterio
+
+    dem = stack.enter_context(rasterio.open(dem_path))
+    if dem.crs is None:
+        raise ValueError(f"{dem_path}: the DEM has no CRS")
+    return dem
+
+
+def write_burst_map(
+    bursts: Sequence[Burst],
+    dem_path: str | Path,
+    grid: Grid,
+    output: str | Path,
+    *,
+    block_size: int = 256,
+    taps: tuple[int, int] = DEFAULT_TAPS,
+    bistatic: bool = True,
+    reference: str = "",
+) -> Path:
+    """Choose once, for the whole frame, the burst every pixel is taken from.
+
+    The mosaicking rule (:func:`choose_bursts`: farthest from the valid edges) is applied to
+    the bursts of one reference acquisition; every date then reads the choice
+    (:func:`geocode_acquisition` ``burst_map=``), so a pixel comes from the burst with the same
+    ESA burst ID on every date, whatever each date's orbit and timing.
+
+    The file holds ``/burst_index`` (int16, grid shape, chunked by ``block_size``):
+    per pixel the index into ``/burst_ids`` (the reference's ESA burst IDs, ``TTT_BBBBBB_IWs``),
+    :data:`NO_BURST` where no burst holds the pixel; the grid in the root attributes
+    (:meth:`sar4tec.grid.Grid.to_attrs`) and ``reference`` (e.g. the reference date).
+
+    Raises
+    ------
+    ValueError
+        If no pixel of the grid falls in any burst.
+    """
+    if not bursts:
+        raise ValueError(f"{output}: no burst to choose from")
+    orbit = acquisition_orbit(bursts)
+    ids = [b.burst_id for b in bursts]
+    chunks = (min(block_size, grid.rows), min(block_size, grid.cols))
+    covered = 0
+    with ExitStack() as stack:
+        dem = _open_dem(stack, dem_path)
+        sources = [_Source.prepare(b, None, taps) for b in bursts]
+        with atomic_output(output) as tmp, h5py.File(tmp, "w") as h5:
+            h5.attrs.update(grid.to_attrs())
+            h5.attrs["reference"] = reference
+            h5.attrs["rule"] = "farthest from the edges of the valid samples (m), per pixel"
+            h5["burst_ids"] = np.array(ids, dtype=h5py.string_dtype())
+            index = h5.create_dataset(
+                "burst_index",
+                grid.shape,
+                dtype=np.int16,
+                chunks=chunks,
+                compression="gzip",
+                fillvalue=NO_BURST,
+            )
+            for block in iter_blocks(grid.shape, (block_size, block_size)):
+                sub = grid.window(*block.core)
+                choice = choose_bursts(
+                    sources, orbit, sub, read_heights(dem, sub), bistatic=bistatic
+                )
+                index[block.core] = choice
+                covered += int((choice != NO_BURST).sum())
+            if covered == 0:
+                raise ValueError(
+                    f"{output}: no pixel of the grid {grid.bounds} lies in the bursts {ids}"
+                )
+    log.info(
+        "%s: %.1f %% of %s pixels in %d bursts of %s",
+        Path(output).name,
+        100.0 * covered / (grid.rows * grid.cols),
+        grid.shape,
+        len(ids),
+        reference,
+    )
+    return Path(output)
+
+
+class _BurstMap:
+    """A burst map read block by block, as indices into one date's bursts."""
+
+    def __init__(self, h5: h5py.File, grid: Grid, bursts: Sequence[Burst]) -> None:
+        path = h5.filename
+        for key in ("burst_index", "burst_ids"):
+            if key not in h5:
+                raise ValueError(f"{path}: no dataset /{key} (not a burst map)")
+        if not Grid.from_attrs(h5.attrs).almost_equal(grid):
+            raise ValueError(
+                f"{path}: burst map grid {Grid.from_attrs(h5.attrs)} is not the CSLC grid {grid}"
+            )
+        here: dict[str, int] = {}
+        for k, burst in enumerate(bursts):
+            if burst.burst_id in here:
+                log.warning("%s: burst %s given twice, the first is used", path, burst.burst_id)
+            here.setdefault(burst.burst_id, k)
+        ids = [i.decode() if isinstance(i, bytes) else str(i) for i in h5["burst_ids"][()]]
+        missing = sorted(set(ids) - set(here))
+        if missing:
+            log.warning("%s: bursts %s absent on this date, their pixels are NaN", path, missing)
+        # last entry: NO_BURST (−1) indexes it and stays NO_BURST
+        self.lookup = np.array([here.get(i, NO_BURST) for i in ids] + [NO_BURST], np.int16)
+        self.index = h5["burst_index"]
+
+    def block(self, core: tuple[slice, slice]) -> np.ndarray:
+        return self.lookup[self.index[core]]
 
 
 def geocode_acquisition(
@@ -207,6 +393,7 @@ def geocode_acquisition(
     grid: Grid,
     output: str | Path,
     *,
+    burst_map: str | Path | None = None,
     polarization: str = "VV",
     block_size: int = 256,
     taps: tuple[int, int] = DEFAULT_TAPS,
@@ -220,11 +407,18 @@ def geocode_acquisition(
     bursts
         The acquisition's bursts (:func:`sar4tec.sentinel1.burst.read_bursts`), any sub-swaths.
     dem_path
-        GeoTIFF of ellipsoidal heights in the grid's CRS, covering the grid.
+        GeoTIFF of ellipsoidal heights covering the grid (any CRS, e.g. EPSG:4326 under a
+        UTM grid).
     grid
-        Output grid (EPSG:4326).
+        Output grid (EPSG:4326 or a projected CRS such as UTM).
     output
         CSLC file to write (OPERA layout, :func:`sar4tec.sentinel1.cslc.create_cslc`).
+    burst_map
+        The frame's burst map (:func:`write_burst_map`) on ``grid``: each pixel is taken from
+        the burst with the map's burst ID, NaN where this acquisition lacks that burst or the
+        kernel leaves its valid samples.  Every date of a stack must use the same map; without
+        one the acquisition's own geometry chooses, which differs between dates in sub-swath
+        overlaps (single acquisitions only).
     polarization
         Name of the pixel layer.
     block_size
@@ -245,10 +439,9 @@ def geocode_acquisition(
     Raises
     ------
     ValueError
-        If no pixel of the grid falls in any burst, or the DEM is not in the grid's CRS.
+        If no pixel of the grid falls in any burst, the DEM has no CRS, or the burst map is
+        not one or not on ``grid``.
     """
-    import rasterio
-
     if not bursts:
         raise ValueError(f"{output}: no burst to geocode")
     orbit = acquisition_orbit(bursts)
@@ -270,14 +463,18 @@ def geocode_acquisition(
             "deramping": "TOPS azimuth carrier (Miranda 2017) removed and restored",
             "bistatic_delay_correction": str(bistatic),
             "flattening": "exp(+j 4 pi R / wavelength), R from orbit and DEM",
+            "burst_choice": (
+                f"burst map {Path(burst_map).name}" if burst_map else "this acquisition's geometry"
+            ),
         },
     )
     covered = 0
     with ExitStack() as stack:
-        dem = stack.enter_context(rasterio.open(dem_path))
-        if dem.crs is None or dem.crs.to_string() != grid.crs:
-            raise ValueError(f"{dem_path}: DEM CRS {dem.crs} differs from the grid's {grid.crs}")
+        dem = _open_dem(stack, dem_path)
         sources = [_Source.prepare(b, stack.enter_context(b.open()), taps) for b in bursts]
+        chosen = None
+        if burst_map is not None:
+            chosen = _BurstMap(stack.enter_context(h5py.File(burst_map, "r")), grid, bursts)
         with atomic_output(output) as tmp, h5py.File(tmp, "w") as h5:
             pixels = create_cslc(h5, grid, meta, polarization)
             for block in iter_blocks(grid.shape, (block_size, block_size)):
@@ -288,6 +485,7 @@ def geocode_acquisition(
                     sub,
                     read_heights(dem, sub),
                     bistatic=bistatic,
+                    choice=None if chosen is None else chosen.block(block.core),
                 )
                 pixels[block.core] = values
                 covered += int(np.isfinite(values).sum())

@@ -1,13 +1,15 @@
 """The geocoding stage: from a manifest listing SAFE products or bursts to one CSLC per date.
 
-Three steps, one rule each (``workflow/rules/geocode.smk``), so that dates run in parallel:
+Four steps, one rule each (``workflow/rules/geocode.smk``), so that dates run in parallel:
 
 1. :func:`plan_geocoding` groups the manifest's ``safe`` entries into acquisitions (entries
    less than :data:`ACQUISITION_GAP_S` apart belong to one pass) and writes the plan;
-2. :func:`geocode_date` geocodes one acquisition onto the frame's CSLC grid
+2. :func:`write_frame_burst_map` chooses, once for the frame, the burst each pixel of the
+   CSLC grid is taken from, on the plan's first acquisition (the reference);
+3. :func:`geocode_date` geocodes one acquisition onto the frame's CSLC grid
    (:func:`cslc_grid`: the manifest ``bounds`` snapped outward to multiples of the spacing, so
-   every date, and every rerun, gets the same grid);
-3. :func:`write_cslc_manifest` writes the manifest the stack stage reads: the input manifest
+   every date, and every rerun, gets the same grid), each pixel from the burst of the map;
+4. :func:`write_cslc_manifest` writes the manifest the stack stage reads: the input manifest
    with ``slc`` filled and every path relative to its new folder.
 """
 
@@ -21,14 +23,12 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-
 from sar4tec.files import atomic_output, format_time, parse_time
 from sar4tec.grid import Grid
 from sar4tec.manifest import read_manifest, relative, write_manifest
-from sar4tec.sentinel1.burst import ORBIT_MARGIN_S, choose_orbit, read_bursts
+from sar4tec.sentinel1.burst import ORBIT_MARGIN_S, Burst, choose_orbit, read_bursts
 from sar4tec.sentinel1.cslc import read_cslc_info
-from sar4tec.sentinel1.geocode import geocode_acquisition
+from sar4tec.sentinel1.geocode import geocode_acquisition, write_burst_map
 from sar4tec.sentinel1.orbit import eof_validity, read_eof
 
 log = logging.getLogger(__name__)
@@ -40,19 +40,23 @@ _EOF_NAME = re.compile(r"^(S1[A-D])_.*_V(\d{8}T\d{6})_(\d{8}T\d{6})")
 _EOF_KIND = re.compile(r"AUX_(POEORB|RESORB)")
 
 
-def cslc_grid(bounds: Sequence[float], spacing: Sequence[float]) -> Grid:
-    """EPSG:4326 grid covering ``bounds = (west, south, east, north)`` with ``spacing = (dy, dx)``.
+def cslc_grid(bounds: Sequence[float], spacing: Sequence[float], crs: str = "EPSG:4326") -> Grid:
+    """Grid covering geographic ``bounds = (west, south, east, north)`` (degrees).
 
-    The edges are snapped outward to whole multiples of the spacing.
+    ``spacing = (dy, dx)`` in the CRS's units (degrees, metres for UTM).  ``crs`` is an EPSG
+    code or ``utm``: the UTM zone of the bounds' centre.  The edges are snapped outward to
+    whole multiples of the spacing (:meth:`sar4tec.grid.Grid.from_lonlat_bounds`).
     """
+    from pyproj import CRS
+
     west, south, east, north = (float(v) for v in bounds)
-    dy, dx = (float(v) for v in spacing)
-    if not (west < east and south < north) or dx <= 0 or dy <= 0:
-        raise ValueError(f"invalid CSLC grid: bounds {list(bounds)}, spacing {list(spacing)}")
-    eps = 1e-6  # of a pixel: bounds that are multiples of the spacing stay put
-    x0, x1 = np.floor(west / dx + eps), np.ceil(east / dx - eps)
-    y0, y1 = np.floor(south / dy + eps), np.ceil(north / dy - eps)
-    return Grid((x0 * dx, dx, 0.0, y1 * dy, 0.0, -dy), (int(y1 - y0), int(x1 - x0)))
+    if crs.lower() == "utm":
+        crs = Grid.utm_crs(0.5 * (south + north), 0.5 * (west + east))
+    metric = CRS.from_user_input(crs).is_projected
+    if (metric and min(spacing) < 0.1) or (not metric and max(spacing) > 0.1):
+        unit = "metres" if metric else "degrees"
+        raise ValueError(f"CSLC spacing {list(spacing)} is not in {unit}, the units of {crs}")
+    return Grid.from_lonlat_bounds((west, south, east, north), tuple(spacing), crs)
 
 
 def plan_geocoding(manifest_path: str | Path, plan_path: str | Path) -> list[str]:
@@ -130,37 +134,16 @@ def _orbit_files(paths: Sequence[Path], mission: str, start, stop) -> list[Path]
     return found
 
 
-def geocode_date(
-    manifest_path: str | Path,
-    plan_path: str | Path,
-    date: str,
-    output: str | Path,
-    *,
-    spacing: Sequence[float],
-    polarization: str = "VV",
-    block_size: int = 256,
-    bistatic: bool = True,
-) -> Path:
-    """Geocode the acquisition ``date`` of a plan onto the frame's CSLC grid.
-
-    The grid is :func:`cslc_grid` of the manifest's ``bounds``; heights come from its ``dem``;
-    the orbit is the first EOF of the manifest covering the acquisition (else the
-    annotations' state vectors).
-    """
-    manifest = read_manifest(manifest_path)
-    bounds = manifest.extra.get("bounds")
-    if not bounds:
-        raise ValueError(f"{manifest_path}: no 'bounds' to define the CSLC grid")
-    plan = json.loads(Path(plan_path).read_text())
-    acquisition = next((a for a in plan["acquisitions"] if a["date"] == date), None)
-    if acquisition is None:
-        raise ValueError(f"{plan_path}: no acquisition on {date}")
-    base = Path(plan_path).parent
+def _acquisition_bursts(
+    manifest, plan_path: Path, acquisition: dict, polarization: str
+) -> tuple[list[Burst], str | None]:
+    """The bursts of an acquisition of the plan with their orbit, and the EOF kind used."""
+    date = acquisition["date"]
     bursts = [
         burst
         for product in acquisition["products"]
         for burst in read_bursts(
-            base / product["path"],
+            plan_path.parent / product["path"],
             burst_ids=product["bursts"] or None,
             polarization=polarization,
         )
@@ -178,23 +161,98 @@ def geocode_date(
     orbits = [read_eof(paths[0])] if paths else []
     bursts = [replace(b, orbit=choose_orbit(orbits, b.annotation)) for b in bursts]
     kind = _EOF_KIND.search(paths[0].name) if orbits and bursts[0].orbit is orbits[0] else None
+    return bursts, kind[1] if kind else None
+
+
+def _frame(manifest_path, plan_path, spacing, crs):
+    """The manifest, the plan's acquisitions and the CSLC grid of the frame."""
+    manifest = read_manifest(manifest_path)
+    bounds = manifest.extra.get("bounds")
+    if not bounds:
+        raise ValueError(f"{manifest_path}: no 'bounds' to define the CSLC grid")
+    acquisitions = json.loads(Path(plan_path).read_text())["acquisitions"]
+    return manifest, acquisitions, cslc_grid(bounds, spacing, crs)
+
+
+def write_frame_burst_map(
+    manifest_path: str | Path,
+    plan_path: str | Path,
+    output: str | Path,
+    *,
+    spacing: Sequence[float],
+    crs: str = "EPSG:4326",
+    polarization: str = "VV",
+    block_size: int = 256,
+    bistatic: bool = True,
+) -> Path:
+    """Write the frame's burst map: the burst each CSLC pixel is taken from on every date.
+
+    The choice is made on the plan's first acquisition
+    (:func:`sar4tec.sentinel1.geocode.write_burst_map`) and read by every :func:`geocode_date`.
+    """
+    manifest, acquisitions, grid = _frame(manifest_path, plan_path, spacing, crs)
+    reference = acquisitions[0]
+    bursts, _ = _acquisition_bursts(manifest, Path(plan_path), reference, polarization)
+    return write_burst_map(
+        bursts,
+        manifest.dem,
+        grid,
+        output,
+        block_size=block_size,
+        bistatic=bistatic,
+        reference=reference["date"],
+    )
+
+
+def geocode_date(
+    manifest_path: str | Path,
+    plan_path: str | Path,
+    date: str,
+    output: str | Path,
+    *,
+    burst_map: str | Path,
+    spacing: Sequence[float],
+    crs: str = "EPSG:4326",
+    polarization: str = "VV",
+    block_size: int = 256,
+    bistatic: bool = True,
+) -> Path:
+    """Geocode the acquisition ``date`` of a plan onto the frame's CSLC grid.
+
+    The grid is :func:`cslc_grid` of the manifest's ``bounds``; heights come from its ``dem``;
+    the orbit is the first EOF of the manifest covering the acquisition (else the
+    annotations' state vectors); each pixel comes from the burst that ``burst_map``
+    (:func:`write_frame_burst_map`) names.
+    """
+    manifest, acquisitions, grid = _frame(manifest_path, plan_path, spacing, crs)
+    acquisition = next((a for a in acquisitions if a["date"] == date), None)
+    if acquisition is None:
+        raise ValueError(f"{plan_path}: no acquisition on {date}")
+    bursts, kind = _acquisition_bursts(manifest, Path(plan_path), acquisition, polarization)
     geocode_acquisition(
         bursts,
         manifest.dem,
-        cslc_grid(bounds, spacing),
+        grid,
         output,
+        burst_map=burst_map,
         polarization=polarization,
         block_size=block_size,
         bistatic=bistatic,
-        orbit_type=kind[1] if kind else None,
+        orbit_type=kind,
     )
     return Path(output)
 
 
 def write_cslc_manifest(
-    manifest_path: str | Path, cslc_paths: Sequence[str | Path], output: str | Path
+    manifest_path: str | Path,
+    cslc_paths: Sequence[str | Path],
+    output: str | Path,
+    polarization: str = "VV",
 ) -> Path:
-    """Write the input manifest, with ``slc`` listing the CSLCs, relative to ``output``."""
+    """Write the input manifest, with ``slc`` listing the CSLCs, relative to ``output``.
+
+    ``polarization`` is the CSLC layer that must be present (``stack.polarization``).
+    """
     manifest_path, output = Path(manifest_path), Path(output)
     raw = json.loads(manifest_path.read_text())
     src, dst = manifest_path.parent, output.parent
@@ -211,7 +269,9 @@ def write_cslc_manifest(
     if raw.get("gnss"):
         content["gnss"] = dict(raw["gnss"], path=rebase(raw["gnss"]["path"]))
     content["safe"] = [dict(e, path=rebase(e["path"])) for e in raw.get("safe") or []]
-    infos = sorted((read_cslc_info(p) for p in cslc_paths), key=lambda i: i.sensing_start)
+    infos = sorted(
+        (read_cslc_info(p, polarization) for p in cslc_paths), key=lambda i: i.sensing_start
+    )
     content["slc"] = [
         {"path": relative(i.path, dst), "sensing_time": format_time(i.sensing_mid)} for i in infos
     ]

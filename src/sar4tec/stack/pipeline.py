@@ -72,7 +72,7 @@ def build_stack(
     centre = grid.window(
         slice(grid.rows // 2, grid.rows // 2 + 1), slice(grid.cols // 2, grid.cols // 2 + 1)
     )
-    lat, lon = centre.y[0], centre.x[0]
+    lat, lon = (float(v[0, 0]) for v in centre.latlon())
     height = float(read_onto_grid(manifest.dem, centre)[0, 0])
     bperp = perpendicular_baselines(date_orbits, lat, lon, height)
     log.info(
