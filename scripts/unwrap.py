@@ -13,4 +13,5 @@ with rule_logging(snakemake) as log:
         snakemake.params.unwrap,
         workers=snakemake.threads,
         correction_paths={Path(p).stem: p for p in snakemake.input.corrections},
+        cache_dir=snakemake.params.cache,
     )

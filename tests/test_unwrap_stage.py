@@ -248,3 +248,43 @@ def test_bad_inputs_name_the_culprit(frame, tmp_path):
                         "reference_index": 0, "neighbours": 3}),
                    correction_paths=paths)  # fmt: skip
     assert not (tmp_path / "ts.h5").exists() and not (tmp_path / "u.h5").exists()
+
+
+def test_cache_unwraps_only_interferograms_whose_inputs_changed(frame, tmp_path, caplog):
+    root = frame["root"]
+    paths = {k: root / f"{k}.h5" for k in ("troposphere", "ionosphere", "tides")}
+    cfg = frame["config"]["unwrap"]
+    cache = tmp_path / "cache"
+
+    def run(linked, out):
+        caplog.clear()
+        with caplog.at_level("INFO", logger="sar4tec.unwrap.stage"):
+            run_unwrap(linked, root / "geometry.h5", out, cfg, workers=2,
+                       correction_paths=paths, cache_dir=cache)  # fmt: skip
+        return caplog.text
+
+    n_ifg = len(h5py.File(root / "unw.h5")["pairs"])
+    assert f"0 of {n_ifg} interferograms from the cache" in run(
+        root / "linked.h5", tmp_path / "a.h5"
+    )
+    assert len(list(cache.glob("*.npz"))) == n_ifg
+    # the same inputs: every interferogram from the cache, the output bit-identical to the
+    # uncached run of the module fixture
+    assert f"{n_ifg} of {n_ifg} interferograms from the cache" in run(
+        root / "linked.h5", tmp_path / "b.h5"
+    )
+    with h5py.File(tmp_path / "b.h5") as b, h5py.File(root / "unw.h5") as ref:
+        for name in ("unwrapped_phase", "connected_components"):
+            np.testing.assert_array_equal(b[name][()], ref[name][()], err_msg=name)
+    # a changed last date: only the interferograms with that date run SNAPHU again
+    changed = tmp_path / "linked.h5"
+    with h5py.File(root / "linked.h5") as src, h5py.File(changed, "w") as dst:
+        for key in src:
+            src.copy(key, dst)
+        dst.attrs.update(src.attrs)
+        dst["phase"][-1] = np.angle(np.exp(1j * (dst["phase"][-1] + 0.3)))
+        pairs = h5py.File(root / "unw.h5")["pairs"][()]
+    with_last = int(np.sum(pairs[:, 1] == N - 1))
+    assert f"{n_ifg - with_last} of {n_ifg} interferograms from the cache" in run(
+        changed, tmp_path / "c.h5"
+    )

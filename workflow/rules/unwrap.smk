@@ -41,5 +41,8 @@ rule unwrap:
         runtime=lambda wildcards, attempt: 240 * attempt,
     params:
         unwrap=config["unwrap"],
+        # unwrapped interferograms keyed by SNAPHU's inputs: reruns after appended dates
+        # unwrap only the new ones (not a Snakemake output, so it survives reruns)
+        cache=f"{WORK}/{{frame}}/unwrap/cache",
     script:
         "../../scripts/unwrap.py"

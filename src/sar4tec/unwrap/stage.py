@@ -26,6 +26,7 @@ from sar4tec.constants import SENTINEL1_WAVELENGTH, los_to_phase
 from sar4tec.files import atomic_output, read_times, write_times
 from sar4tec.grid import Grid
 from sar4tec.stack import iter_blocks
+from sar4tec.unwrap.cache import cached_unwrap, interferogram_key
 from sar4tec.unwrap.closure import correct_closure, unclosed
 from sar4tec.unwrap.network import make_network, triplets
 from sar4tec.unwrap.reference_point import select_reference, user_pixel
@@ -69,6 +70,7 @@ def run_unwrap(
     config: dict[str, Any],
     workers: int = 1,
     correction_paths: dict[str, str | Path] | None = None,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Run the unwrap stage.
 
@@ -88,6 +90,10 @@ def run_unwrap(
         Correction kind → ``corrections/<kind>.h5``; the kinds in ``unwrap.precorrect`` are
         removed from the wrapped phase before unwrapping and added back after (fewer
         fringes to unwrap; the output stays congruent with the uncorrected phase).
+    cache_dir : path, optional
+        Folder of unwrapped interferograms keyed by SNAPHU's inputs
+        (:mod:`sar4tec.unwrap.cache`): a rerun after appended dates unwraps only the
+        interferograms whose inputs changed.
 
     Returns
     -------
@@ -123,6 +129,7 @@ def run_unwrap(
         if config["closure"]["action"] != "none" and len(trip) == 0:
             log.warning("the network has no triplets: unwrapping errors cannot be checked")
         usable = ~water & (np.nan_to_num(tcoh) >= config["mask"]["temporal_coherence"])
+        hits = np.zeros(n_ifg, bool)
         if config["method"] == "spurt":
             points, spurt_pairs, sparse = _spurt_points(linked, usable, config, workers, model)
             if not np.array_equal(spurt_pairs, pairs):
@@ -139,13 +146,17 @@ def run_unwrap(
                 unw[points[:, 0], points[:, 1]] = sparse[m]
                 cc[points[:, 0], points[:, 1]] = 1
                 return unw + dm, cc, coh
-            unw, cc = snaphu_unwrap(
-                ifg, coh, usable,
-                nlooks=snap["nlooks"], cost=snap["cost"], init=snap["init"],
-                ntiles=snap["ntiles"], tile_overlap=snap["tile_overlap"], nproc=snap["nproc"],
-                min_conncomp_frac=snap["min_conncomp_frac"],
-                single_tile_reoptimize=snap["single_tile_reoptimize"],
+            unw, cc, hit = cached_unwrap(
+                cache_dir, interferogram_key(ifg, coh, usable, snap),
+                lambda: snaphu_unwrap(
+                    ifg, coh, usable,
+                    nlooks=snap["nlooks"], cost=snap["cost"], init=snap["init"],
+                    ntiles=snap["ntiles"], tile_overlap=snap["tile_overlap"],
+                    nproc=snap["nproc"], min_conncomp_frac=snap["min_conncomp_frac"],
+                    single_tile_reoptimize=snap["single_tile_reoptimize"],
+                ),
             )  # fmt: skip
+            hits[m] = hit
             return unw + dm, cc, coh
 
         with atomic_output(out_path) as tmp, h5py.File(tmp, "w") as out:
@@ -162,6 +173,9 @@ def run_unwrap(
                     unw_ds[m], cc_ds[m], coh_ds[m] = unw, cc, coh
                     if (m + 1) % max(1, n_ifg // 10) == 0 or m + 1 == n_ifg:
                         log.info("unwrapped %d/%d interferograms", m + 1, n_ifg)
+            if cache_dir is not None and config["method"] == "snaphu":
+                log.info("%d of %d interferograms from the cache %s", hits.sum(), n_ifg,
+                         cache_dir)  # fmt: skip
             ref = select_reference(
                 cc_ds, tcoh, water, grid, config["reference"]["method"],
                 config["reference"]["lat"], config["reference"]["lon"],
