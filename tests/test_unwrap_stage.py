@@ -288,3 +288,19 @@ def test_cache_unwraps_only_interferograms_whose_inputs_changed(frame, tmp_path,
     assert f"{n_ifg - with_last} of {n_ifg} interferograms from the cache" in run(
         changed, tmp_path / "c.h5"
     )
+
+
+def test_all_water_frame_fails_before_unwrapping_and_says_why(frame, tmp_path):
+    root = frame["root"]
+    with h5py.File(root / "geometry.h5") as src, h5py.File(tmp_path / "geometry.h5", "w") as dst:
+        for key in src:
+            src.copy(key, dst)
+        dst.attrs.update(src.attrs)
+        dst["water_mask"][...] = 1
+    paths = {k: root / f"{k}.h5" for k in ("troposphere", "ionosphere", "tides")}
+    auto = dict(frame["config"]["unwrap"], reference={"method": "auto", "lat": None,
+                                                     "lon": None, "window": 5})  # fmt: skip
+    with pytest.raises(ValueError, match=r"nothing to unwrap: every pixel is water \(\d+ of"):
+        run_unwrap(root / "linked.h5", tmp_path / "geometry.h5", tmp_path / "u.h5", auto,
+                   correction_paths=paths)  # fmt: skip
+    assert not (tmp_path / "u.h5").exists()

@@ -129,6 +129,11 @@ def run_unwrap(
         if config["closure"]["action"] != "none" and len(trip) == 0:
             log.warning("the network has no triplets: unwrapping errors cannot be checked")
         usable = ~water & (np.nan_to_num(tcoh) >= config["mask"]["temporal_coherence"])
+        if not usable.any():
+            raise ValueError(
+                f"nothing to unwrap: every pixel is water ({int(water.sum())} of {water.size} "
+                f"in {geometry_path}) or below unwrap.mask.temporal_coherence"
+            )
         hits = np.zeros(n_ifg, bool)
         if config["method"] == "spurt":
             points, spurt_pairs, sparse = _spurt_points(linked, usable, config, workers, model)
