@@ -89,9 +89,14 @@ def parse_rule_log(path: str | os.PathLike, frame: str | None = None) -> RuleRun
     return run
 
 
-def _slurm_reason(job: str, root: Path) -> str | None:
-    """Last error line of a SLURM job log ``.snakemake/slurm_logs/**/<job>.log``."""
-    for log in (root / ".snakemake" / "slurm_logs").rglob(f"{job}.log"):
+def _slurm_reason(job: str, root: Path, logs: Path) -> str | None:
+    """Last error line of the SLURM job log ``<job>.log``.
+
+    The executor writes job logs to ``.snakemake/slurm_logs/`` or, with the profiles'
+    ``slurm-logdir: logs/slurm``, to ``<logs>/slurm/``.
+    """
+    folders = (root / ".snakemake" / "slurm_logs", logs / "slurm")
+    for log in (path for folder in folders for path in folder.rglob(f"{job}.log")):
         errors = [
             line.strip()
             for line in log.read_text(errors="replace").splitlines()
@@ -185,7 +190,7 @@ def summarise(
             runs.append(run)
     for run in runs:
         if run.status == "unfinished" and run.slurm_job not in (None, "none"):
-            run.reason = _slurm_reason(run.slurm_job, root) or run.reason
+            run.reason = _slurm_reason(run.slurm_job, root, logs) or run.reason
     smk = snakemake_errors(snakemake_log)
     summary = Summary(status=status, generated=datetime.now(UTC).isoformat(timespec="seconds"))
     for frame in map(str, frames):
