@@ -60,8 +60,10 @@ def test_model_bounds_the_measured_peak(tmp_path):
     """Peak RSS of a real tile job (fresh interpreter) stays below the model.
 
     The model is an upper bound by design (a job must not be killed for asking too little):
-    measured 244-258 MiB against 340 MiB modelled for 128 px blocks and 15 dates
-    (benchmarks/memory.py), so the model may not overstate by more than 2x either.
+    measured 244-258 MiB against 490 MiB modelled for 128 px blocks and 15 dates
+    (benchmarks/memory.py). The measurement is the script alone; the model also counts the
+    job's own Snakemake process (~130 MiB, in BASELINE_MB), so beyond that it may not
+    overstate by more than 2x.
     """
     bench = [
         sys.executable,
@@ -75,21 +77,24 @@ def test_model_bounds_the_measured_peak(tmp_path):
         subprocess.run(bench, check=True, capture_output=True, text=True).stdout.split()[-1]
     )
     model = phase_linking_peak_mb(128, 15, PhaseLinkOptions(ministack_size=15), 1)
-    assert rss < model < 2 * rss
+    assert rss < model < 2 * rss + 130
 
 
-def test_unwrap_model_bounds_the_measured_snaphu_peaks():
-    """The model covers benchmarks/unwrap.py's measured peaks (SNAPHU + Python), within 2x."""
+def test_unwrap_model_bounds_the_measured_peaks():
+    """The model covers the measured peaks of SNAPHU (benchmarks/unwrap.py) and of the closure
+    check on the demo (147 interferograms, 250 x 300 px, 2 workers), without asking for more
+    than twice the peak plus the allowances."""
     results = json.loads((Path(__file__).parents[1] / "benchmarks/results/unwrap.json").read_text())
     for case in results["cases"]:
         if case.get("snaphu_peak_rss_mb") is None or case.get("python_peak_rss_mb") is None:
             continue
         n = case["size"]
-        model = unwrap_peak_mb((n, n), 1)
+        model = unwrap_peak_mb((n, n), 1, 2, 128)
         measured = case["snaphu_peak_rss_mb"] + case["python_peak_rss_mb"]
-        assert measured <= model < 2 * measured + 300, (case, model)
-    # the demo asks for little, a full frame for several GB; workers multiply the per-worker part
-    assert unwrap_peak_mb((250, 300), 2) < 400
-    assert unwrap_peak_mb((5000, 20000), 1) > 4000
-    one, two = (unwrap_peak_mb((4000, 4000), w) - 300 for w in (1, 2))
-    assert two == pytest.approx(2 * one)
+        assert measured <= model < 2 * measured + 500, (case, model)
+    for block, measured in ((256, 938), (64, 316)):
+        model = unwrap_peak_mb((250, 300), 2, 147, block) - 130  # measured without Snakemake
+        # over by at most the SNAPHU processes' fork allowance (2 x 200 MB) + 2x
+        assert measured <= model < 2 * measured + 400, (block, model)
+    one, two = (unwrap_peak_mb((4000, 4000), w, 600, 128) for w in (1, 2))
+    assert two > one > 4000  # a full frame asks for GB, per worker

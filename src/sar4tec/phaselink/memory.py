@@ -13,8 +13,9 @@ import math
 
 from sar4tec.phaselink.options import PhaseLinkOptions
 
-#: resident memory of a job before its first block (Python, numpy, numba, h5py, kernels), MiB
-BASELINE_MB = 300.0
+#: resident memory of a job before its first block: the script's Python with numpy, numba,
+#: h5py and the kernels (~300 MB), plus the job's own Snakemake process (~130 MB), MiB
+BASELINE_MB = 450.0
 #: h5py chunk caches (1 MiB per open dataset, about 20 datasets open), MiB
 CHUNK_CACHE_MB = 20.0
 #: temporaries of numpy expressions on top of the arrays counted below

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 
-#: resident memory of a job before its first block (Python, numpy, numba, h5py, kernels), MiB
-BASELINE_MB = 300.0
+#: resident memory of a job before its first block: the script's Python with numpy, numba,
+#: h5py and the kernels (~300 MB), plus the job's own Snakemake process (~130 MB), MiB
+BASELINE_MB = 450.0
 #: temporaries of numpy expressions on top of the arrays counted below
 OVERHEAD = 2.0
 #: smallest block side

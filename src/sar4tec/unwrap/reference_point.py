@@ -62,11 +62,23 @@ def main_component_count(components) -> tuple[np.ndarray, np.ndarray]:
     return count, labels
 
 
+def pixel_latlon(grid: Grid, row: int, col: int) -> tuple[float, float]:
+    """Geodetic ``(lat, lon)`` (degrees) of the centre of pixel ``(row, col)``, any CRS."""
+    if grid.crs == "EPSG:4326":
+        return float(grid.y[row]), float(grid.x[col])
+    lat, lon = grid.window(slice(row, row + 1), slice(col, col + 1)).latlon()
+    return float(lat[0, 0]), float(lon[0, 0])
+
+
 def user_pixel(grid: Grid, water: np.ndarray, lat: float | None, lon: float | None):
     """Pixel ``(row, col)`` of a user's reference point; raises if missing, outside, on water."""
     if lat is None or lon is None:
         raise ValueError("unwrap.reference.method is 'latlon' but lat/lon are not given")
-    row, col = grid.nearest_pixel(lat, lon)
+    row, col = (int(np.floor(v + 0.5)) for v in grid.index_latlon(lat, lon))
+    if not (0 <= row < grid.rows and 0 <= col < grid.cols):
+        raise ValueError(
+            f"reference point lat={lat}, lon={lon} lies outside the grid {grid.bounds} ({grid.crs})"
+        )
     if water[row, col]:
         raise ValueError(f"reference point lat={lat}, lon={lon} (pixel {row},{col}) is on water")
     return row, col
@@ -121,7 +133,7 @@ def select_reference(
                 f"largest connected component in {n_ifg - count[row, col]} of {n_ifg} "
                 "interferograms; choose another point or method 'auto'"
             )
-        return ReferencePoint(row, col, float(grid.y[row]), float(grid.x[col]), method, n_ifg)
+        return ReferencePoint(row, col, *pixel_latlon(grid, row, col), method, n_ifg)
     if method != "auto":
         raise ValueError(f"unknown reference method {method!r} (auto or latlon)")
     tcoh = np.nan_to_num(np.asarray(temporal_coherence, dtype=np.float64), nan=0.0)
@@ -140,6 +152,4 @@ def select_reference(
         )
     flat = np.where(candidates, score, -np.inf)
     row, col = np.unravel_index(int(np.argmax(flat)), flat.shape)
-    return ReferencePoint(
-        int(row), int(col), float(grid.y[row]), float(grid.x[col]), method, int(best)
-    )
+    return ReferencePoint(int(row), int(col), *pixel_latlon(grid, row, col), method, int(best))
