@@ -15,6 +15,7 @@ validate_config(config)
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/resources.smk"
 include: "workflow/rules/acquire.smk"
 include: "workflow/rules/geocode.smk"
 include: "workflow/rules/ingest.smk"

@@ -9,7 +9,7 @@ import pytest
 from test_reference_stage import GRID, run, write_frame
 
 from sar4tec.cli import main
-from sar4tec.files import read_times, write_times
+from sar4tec.files import parse_time, read_times, write_times
 from sar4tec.products.inspect import describe
 from sar4tec.products.mintpy import mintpy_azimuth_angle
 from sar4tec.products.stac import config_hash, write_collection
@@ -312,3 +312,36 @@ def test_quicklook_preview_block_mean():
     assert small[0, 0] == pytest.approx(np.nanmean(image[:3, :3]))  # NaN ignored
     assert small[1, 2] == pytest.approx(image[3:, 6:].mean())  # partial edge block
     assert preview(image, max_pixels=10)[1] == 1
+
+
+def test_projected_grid_products(tmp_path):
+    """NetCDF, MintPy attributes and STAC footprint of a UTM grid (no lat/lon assumed)."""
+    import xarray as xr
+    from pyproj import CRS
+
+    from sar4tec.grid import Grid
+    from sar4tec.products.mintpy import mintpy_attributes
+    from sar4tec.products.netcdf import write_cube_netcdf
+    from sar4tec.products.stac import valid_footprint
+
+    grid = Grid((400_000.0, 500.0, 0.0, 4_500_000.0, 0.0, -500.0), (30, 40), "EPSG:32636")
+    image = np.arange(grid.rows * grid.cols, dtype=np.float32).reshape(grid.shape)
+    path = write_cube_netcdf(
+        tmp_path / "v.nc", grid, None, [("v", {"units": "mm/yr"}, lambda r: image[r])], {}, 7
+    )
+    with xr.open_dataset(path) as ds:
+        assert ds["v"].dims == ("y", "x") and set(ds["v"].coords) >= {"lat", "lon", "x", "y"}
+        assert CRS.from_cf(ds["crs"].attrs).to_epsg() == 32636
+        np.testing.assert_array_equal(ds["v"].values, image)
+        np.testing.assert_allclose(ds["lat"].values, grid.latlon()[0])
+    ref = {"reference_row": 3, "reference_col": 4, "reference_lat": 40.6,
+           "reference_lon": 31.8, "reference_date": "20200101"}  # fmt: skip
+    attrs = mintpy_attributes(grid, [parse_time("2020-01-01T00:00:00Z")] * 2, ref, 0.0555,
+                              "ascending", -10.0)  # fmt: skip
+    assert attrs["UTM_ZONE"] == "36N" and attrs["EPSG"] == "32636"
+    assert attrs["X_UNIT"] == "meters" and attrs["X_FIRST"] == "400000.0"
+    # footprint of the valid pixels, in lon/lat: a 20 x 20 km box near 40.6 N, 31.8 E
+    west, south, east, north = valid_footprint(grid, np.ones(grid.shape, bool))
+    lat, lon = grid.latlon()
+    assert west < lon.min() < lon.max() < east and south < lat.min() < lat.max() < north
+    assert east - west < 0.3 and north - south < 0.2

@@ -303,3 +303,15 @@ def test_enu_to_los_sigma_and_sampling():
     assert out.mean[0, 0] == pytest.approx(image[30, 30], rel=1e-3)  # symmetric neighbourhood
     out = sample_around(GRID, [image], valid, 50.0, 30.0, 1000.0)
     assert not out.inside[0] and out.count[0] == 0
+
+
+def test_sampling_on_a_utm_grid_uses_metres_and_geodetic_station_coordinates():
+    utm = Grid((400_000.0, 500.0, 0.0, 4_500_000.0, 0.0, -500.0), (40, 40), "EPSG:32636")
+    image = np.arange(utm.rows * utm.cols, dtype=float).reshape(utm.shape)
+    valid = np.ones(utm.shape, bool)
+    lat, lon = (a[20, 10] for a in utm.latlon())  # a station at the centre of pixel (20, 10)
+    # 500 m pixels: a 600 m radius holds the 4 edge neighbours (500 m) and the centre, not the
+    # diagonal ones (707 m)
+    out = sample_around(utm, [image], valid, lat, lon, 600.0)
+    assert out.inside[0] and out.count[0] == 5
+    assert out.mean[0, 0] == pytest.approx(image[20, 10])

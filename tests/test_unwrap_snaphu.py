@@ -72,3 +72,16 @@ def test_reference_point_auto_and_latlon():
         select_reference(comps, tcoh, water, grid, "latlon", grid.y[5], grid.x[17])
     with pytest.raises(ValueError, match="outside the grid"):
         select_reference(comps, tcoh, water, grid, "latlon", 50.0, 10.0)
+
+
+def test_reference_point_latlon_on_a_utm_grid():
+    grid = Grid((600_000.0, 1000.0, 0.0, 4_500_000.0, 0.0, -1000.0), (10, 20), "EPSG:32636")
+    comps = np.ones((2, 10, 20), np.uint16)
+    water = np.zeros((10, 20), bool)
+    lat, lon = (a[4, 7] for a in grid.latlon())
+    ref = select_reference(comps, np.full((10, 20), 0.5), water, grid, "latlon", lat, lon)
+    # the pixel holding the point, and its centre's geodetic coordinates (not easting/northing)
+    assert (ref.row, ref.col) == (4, 7)
+    assert (ref.lat, ref.lon) == pytest.approx((lat, lon), abs=1e-9)
+    with pytest.raises(ValueError, match="outside the grid"):
+        select_reference(comps, np.full((10, 20), 0.5), water, grid, "latlon", 30.0, 30.0)

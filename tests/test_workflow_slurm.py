@@ -55,7 +55,7 @@ def job_state(job_id: str) -> str:
 
 def velocity(workdir: Path) -> dict[str, np.ndarray]:
     with h5py.File(workdir / "results/demo/velocity.h5", "r") as f:
-        return {name: f[name][()] for name in ("velocity", "velocity_std")}
+        return {name: f[name][()] for name in ("velocity", "velocityStd")}
 
 
 @pytest.mark.skipif(cluster_is_up() is not None, reason=str(cluster_is_up()))

@@ -67,3 +67,9 @@ def cslc_files(wildcards):
     """One CSLC per acquisition date of the frame's plan (known once the checkpoint ran)."""
     plan = checkpoints.geocode_plan.get(frame=wildcards.frame).output.plan
     return [f"{WORK}/{wildcards.frame}/cslc/{date}.h5" for date in plan_dates(plan)]
+
+
+def frame_config(frame):
+    """The configuration as it concerns one frame (the region's other frames left out), so
+    adding or removing frames does not rerun the products of the others."""
+    return {**config, "frames": {frame: config["frames"][frame]}}

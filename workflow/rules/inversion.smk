@@ -1,30 +1,5 @@
 # Inversion: network → time series, corrections subtracted, velocity with uncertainty
 # (docs/timeseries.md). The SLC stack is read only for its perpendicular baselines (/bperp).
-from pathlib import Path
-
-from sar4tec.timeseries.memory import inversion_block_size, inversion_peak_mb
-
-
-def inversion_mem_mb(wildcards, attempt):
-    """Peak memory of the inversion from the memory model, x attempt.
-
-    Dates come from the frame's tile plan (written before any inversion can run; 200 in a
-    dry run of a new frame), interferograms from the unwrap network's configuration.
-    """
-    plan = Path(f"{WORK}/{wildcards.frame}/phase_linking/tiles.json")
-    n_dates = TilePlan.read(plan).n_dates if plan.exists() else 200
-    net = config["unwrap"]["network"]
-    per_date = {"nearest": net["neighbours"], "single_reference": 1}.get(
-        net["type"], -(-net["max_temporal_baseline_days"] // 6)
-    )
-    n_ifg = n_dates * per_date
-    inv = config["inversion"]
-    block = inversion_block_size(
-        inv["memory_mb"], n_dates, n_ifg, len(CORRECTIONS), max_block=inv["block_size"]
-    )
-    return math.ceil(inversion_peak_mb(block, n_dates, n_ifg, len(CORRECTIONS))) * attempt
-
-
 rule inversion:
     """Invert the unwrapped network, subtract corrections, fit velocity and its uncertainty."""
     input:

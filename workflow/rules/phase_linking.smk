@@ -3,36 +3,6 @@
 # The tile count follows from the stack's size, so a checkpoint plans the tiles; each tile is
 # its own job (a killed run redoes only unfinished tiles) and continues, when dates were
 # appended, from the history file the gather keeps (not a Snakemake output).
-import math
-
-from sar4tec.phaselink.memory import block_size_for_memory, phase_linking_peak_mb
-from sar4tec.phaselink.options import PhaseLinkOptions
-from sar4tec.phaselink.tiles import TilePlan
-
-PL = config["phase_linking"]
-PL_BLOCK = PL["block_size"] or config["stack"]["block_size"]
-PL_HISTORY = f"{WORK}/{{frame}}/phase_linking/history/linked.h5"
-
-
-def phase_linking_tile_files(wildcards):
-    """The tile files of the frame's plan (known once the checkpoint ran)."""
-    plan = checkpoints.phase_linking_tiles.get(frame=wildcards.frame).output.plan
-    return {
-        name: f"{WORK}/{wildcards.frame}/phase_linking/tiles/{name}.h5"
-        for name in TilePlan.read(plan).tiles
-    }
-
-
-def phase_linking_mem_mb(wildcards, input, threads, attempt):
-    """Peak memory of a tile job from the memory model (dates of the plan), x attempt."""
-    n_dates = TilePlan.read(input.plan).n_dates
-    options = PhaseLinkOptions.from_config(PL)
-    block = block_size_for_memory(
-        PL["memory_mb"], n_dates, options, threads=threads, max_block=PL_BLOCK
-    )
-    return math.ceil(phase_linking_peak_mb(block, n_dates, options, threads)) * attempt
-
-
 checkpoint phase_linking_tiles:
     """Plan the tiles of the frame from the stack's size (phase_linking.tile_size)."""
     input:

@@ -8,12 +8,6 @@ REPORTED = {"quicklook.png": "quicklook.rst", "timeseries.png": "timeseries.rst"
 report: "../report/workflow.rst"
 
 
-def frame_config(frame):
-    """The configuration as it concerns one frame (the region's other frames left out), so
-    adding or removing frames does not rerun the products of the others."""
-    return {**config, "frames": {frame: config["frames"][frame]}}
-
-
 rule products:
     """Write the frame's products from the calibrated time series and quality layers."""
     input:

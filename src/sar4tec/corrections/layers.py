@@ -69,8 +69,20 @@ def _geometry_blocks(
     for r0 in range(0, grid.rows, rows):
         sl = slice(r0, min(r0 + rows, grid.rows))
         block = {name: geometry[name][sl].astype(np.float64) for name in names}
-        block["lat"], block["lon"] = np.meshgrid(grid.y[sl], grid.x, indexing="ij")
+        if grid.crs == "EPSG:4326":
+            block["lat"], block["lon"] = np.meshgrid(grid.y[sl], grid.x, indexing="ij")
+        else:
+            block["lat"], block["lon"] = grid.window(sl, slice(None)).latlon()
         yield sl, block
+
+
+def _lonlat_bounds(grid: Grid) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` (degrees) covering the grid, whatever its CRS."""
+    if grid.crs == "EPSG:4326":
+        return grid.bounds
+    from rasterio.warp import transform_bounds
+
+    return transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
 
 
 def _ranges(geometry: h5py.File, names: tuple[str, ...], rows: int) -> dict[str, tuple]:
@@ -105,7 +117,7 @@ def _troposphere(manifest, geometry, grid, settings, rows) -> tuple[ForDate, Inp
     geoid = settings.get("geoid")
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
-        model = DelayModel(fields, when, grid.bounds, heights, geoid)
+        model = DelayModel(fields, when, _lonlat_bounds(grid), heights, geoid)
 
         def evaluate(b: Block) -> np.ndarray:
             return -model.slant(b["lat"], b["lon"], b["height"], b["incidence_angle"])
@@ -128,7 +140,10 @@ def _ionosphere(manifest, geometry, grid, settings, rows) -> tuple[ForDate, Inpu
     frequency = float(geometry.attrs.get("frequency", SENTINEL1_FREQUENCY))
     files = IonexFiles(manifest.ionex)
     ranges = _ranges(geometry, ("heading", "incidence_angle"), rows)
-    lat_range = (float(grid.y.min()), float(grid.y.max()))
+    if grid.crs == "EPSG:4326":
+        lat_range = (float(grid.y.min()), float(grid.y.max()))
+    else:
+        lat_range = _lonlat_bounds(grid)[1::2]
     shells: dict[tuple[float, float], ShellGeometry] = {}  # one table per shell of the files
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
@@ -191,7 +206,7 @@ def _ionex_span(path: Path) -> tuple[float, float] | None:
 def _tides(manifest, geometry, grid, settings, rows) -> tuple[ForDate, InputsOf]:
     from sar4tec.corrections.tides import enu_grid, interpolate
 
-    west, south, east, north = grid.bounds
+    west, south, east, north = _lonlat_bounds(grid)
     step = float(settings["grid_step_deg"])
 
     def for_date(when: datetime) -> tuple[Evaluator, list[str]]:
@@ -255,6 +270,11 @@ def write_layer(
         if missing:
             raise ValueError(f"{geometry_path}: lacks dataset(s) {missing}")
         grid = Grid.from_attrs(geometry.attrs)
+        if grid.crs != "EPSG:4326":
+            # open PROJ's database (pyproj) before eccodes, which the weather readers import,
+            # loads its bundled libraries: in the other order PROJ fails with "no database
+            # context specified" (eccodes 2.50 and pyproj wheels in one process)
+            grid.window(slice(0, 1), slice(0, 1)).latlon()
         with h5py.File(tmp, "w") as out:
             out.attrs.update(grid.to_attrs())
             data = out.create_dataset(

@@ -75,9 +75,11 @@ def describe_netcdf(path: Path) -> list[str]:
         if "time" in ds.coords:
             t = ds["time"].values
             lines.append(f"  time: {len(t)} dates {str(t[0])[:19]} .. {str(t[-1])[:19]}")
-        for c in ("lat", "lon"):
-            if c in ds.coords:
-                lines.append(f"  {c}: {float(ds[c][0]):.6f} .. {float(ds[c][-1]):.6f}")
+        for c in ("y", "x", "lat", "lon"):
+            if c in ds.variables:  # 1-D: first .. last; 2-D auxiliary lat/lon: min .. max
+                v = ds[c].values
+                first, last = (v[0], v[-1]) if v.ndim == 1 else (np.nanmin(v), np.nanmax(v))
+                lines.append(f"  {c}: {float(first):.6f} .. {float(last):.6f}")
         if "crs" in ds:
             lines.append(f"  crs: {ds['crs'].attrs.get('grid_mapping_name')}")
         lines += _attrs(ds.attrs)

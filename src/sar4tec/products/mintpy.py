@@ -6,7 +6,8 @@ expect of geocoded files (Yunjun et al. 2019, doi:10.1016/j.cageo.2019.104331): 
 ``velocityStd`` in m/year; ``height``, ``latitude``, ``longitude``, ``incidenceAngle``,
 ``azimuthAngle``, ``waterMask``; and root attributes as strings: ``FILE_TYPE``, ``UNIT``,
 ``LENGTH``, ``WIDTH``, ``X_FIRST``/``Y_FIRST`` (outer corner of the first pixel),
-``X_STEP``/``Y_STEP``, ``X_UNIT``/``Y_UNIT``, ``EPSG``, ``REF_DATE``, ``REF_Y``/``REF_X``,
+``X_STEP``/``Y_STEP``, ``X_UNIT``/``Y_UNIT`` (degrees, or meters for a UTM grid, with
+``UTM_ZONE``), ``EPSG``, ``REF_DATE``, ``REF_Y``/``REF_X``,
 ``REF_LAT``/``REF_LON``, ``WAVELENGTH``, ``ORBIT_DIRECTION``, ``HEADING``, ``START_DATE``,
 ``END_DATE``.  MintPy's ``azimuthAngle`` is the azimuth of the ground-to-satellite LOS measured
 from north, anti-clockwise positive (about +102 deg for ascending Sentinel-1).  No MintPy code
@@ -40,7 +41,8 @@ def mintpy_attributes(
     Parameters
     ----------
     grid : Grid
-        Output grid (EPSG:4326).
+        Output grid: EPSG:4326 (``X_FIRST``... in degrees) or UTM (in metres, with
+        ``UTM_ZONE`` such as ``35N``, as MintPy writes for projected HyP3 products).
     times : sequence of datetime
         Sensing times.
     reference : mapping
@@ -56,6 +58,11 @@ def mintpy_attributes(
         More attributes (e.g. the reference frame).
     """
     x0, dx, _, y0, _, dy = grid.transform
+    epsg = int(grid.crs.split(":")[-1])
+    unit = "degrees" if grid.crs == "EPSG:4326" else "meters"
+    utm = {}
+    if 32601 <= epsg <= 32660 or 32701 <= epsg <= 32760:  # MintPy's UTM zone, e.g. "35N"
+        utm["UTM_ZONE"] = f"{epsg % 100}{'N' if epsg < 32700 else 'S'}"
     mean_time = times[len(times) // 2]
     attrs = {
         "LENGTH": grid.rows,
@@ -64,9 +71,9 @@ def mintpy_attributes(
         "Y_FIRST": repr(y0),
         "X_STEP": repr(dx),
         "Y_STEP": repr(dy),
-        "X_UNIT": "degrees",
-        "Y_UNIT": "degrees",
-        "EPSG": grid.crs.split(":")[-1],
+        "X_UNIT": unit,
+        "Y_UNIT": unit,
+        "EPSG": str(epsg),
         "REF_DATE": reference["reference_date"],
         "REF_Y": int(reference["reference_row"]),
         "REF_X": int(reference["reference_col"]),
@@ -81,6 +88,7 @@ def mintpy_attributes(
         "END_DATE": times[-1].strftime("%Y%m%d"),
         "CENTER_LINE_UTC": mean_time.hour * 3600 + mean_time.minute * 60 + mean_time.second,
         "DATA_TYPE": "float32",
+        **utm,
         **(extra or {}),
     }
     return {k: str(v) for k, v in attrs.items()}
@@ -140,7 +148,7 @@ def write_geometry_h5(
     water_mask: np.ndarray,
 ) -> Path:
     """Write MintPy ``geometryGeo.h5`` (``waterMask`` True = land, as MintPy uses it)."""
-    lat, lon = grid.meshgrid()
+    lat, lon = grid.latlon()
     layers = {
         "height": (height, "m"),
         "latitude": (lat, "degrees"),

@@ -5,7 +5,11 @@ Layout (CF conventions 1.8, https://cfconventions.org): dimensions ``time``, ``l
 1970-01-01 UTC, the sensing times), ``lat`` / ``lon`` (pixel centres, degrees); a ``crs``
 grid-mapping variable (``latitude_longitude`` on WGS84, with GDAL's ``spatial_ref`` and
 ``GeoTransform`` so GDAL/QGIS georeference it exactly); data variables in mm with
-``grid_mapping = "crs"``.  Data are written in blocks of rows, so memory stays bounded.
+``grid_mapping = "crs"``.  On a projected grid (UTM) the dimensions are ``y``, ``x`` with
+coordinate variables in metres (``projection_y/x_coordinate``), ``lat`` / ``lon`` are 2-D
+auxiliary coordinates (``coordinates = "lat lon"`` on every data variable) and ``crs`` holds
+the CF ``transverse_mercator`` parameters (from pyproj's ``CRS.to_cf``) with ``crs_wkt``.
+Data are written in blocks of rows, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -33,31 +37,59 @@ def _create(nc, grid: Grid, times: Sequence[datetime] | None, attrs: Mapping[str
              "calendar": "standard", "axis": "T"}
         )  # fmt: skip
         t[:] = [(tt - _EPOCH).total_seconds() / 86400.0 for tt in times]
-    nc.createDimension("lat", grid.rows)
-    nc.createDimension("lon", grid.cols)
-    lat = nc.createVariable("lat", "f8", ("lat",))
-    lat.setncatts({"standard_name": "latitude", "long_name": "latitude of pixel centre",
-                   "units": "degrees_north", "axis": "Y"})  # fmt: skip
-    lat[:] = grid.y
-    lon = nc.createVariable("lon", "f8", ("lon",))
-    lon.setncatts({"standard_name": "longitude", "long_name": "longitude of pixel centre",
-                   "units": "degrees_east", "axis": "X"})  # fmt: skip
-    lon[:] = grid.x
-    crs = nc.createVariable("crs", "i4")
     from pyproj import CRS
 
-    wkt = CRS.from_user_input(grid.crs).to_wkt()
-    crs.setncatts(
-        {
+    ydim, xdim = spatial_dims(grid)
+    nc.createDimension(ydim, grid.rows)
+    nc.createDimension(xdim, grid.cols)
+    lat_attrs = {"standard_name": "latitude", "long_name": "latitude of pixel centre",
+                 "units": "degrees_north"}  # fmt: skip
+    lon_attrs = {"standard_name": "longitude", "long_name": "longitude of pixel centre",
+                 "units": "degrees_east"}  # fmt: skip
+    crs = CRS.from_user_input(grid.crs)
+    wkt = crs.to_wkt()
+    if crs.is_geographic:
+        lat = nc.createVariable("lat", "f8", ("lat",))
+        lat.setncatts({**lat_attrs, "axis": "Y"})
+        lat[:] = grid.y
+        lon = nc.createVariable("lon", "f8", ("lon",))
+        lon.setncatts({**lon_attrs, "axis": "X"})
+        lon[:] = grid.x
+        mapping = {
             "grid_mapping_name": "latitude_longitude",
             "semi_major_axis": 6378137.0,
             "inverse_flattening": 298.257223563,
             "longitude_of_prime_meridian": 0.0,
+        }
+    else:  # projected: x/y coordinates, 2-D lat/lon auxiliary coordinates
+        for name, values, axis in (("y", grid.y, "Y"), ("x", grid.x, "X")):
+            var = nc.createVariable(name, "f8", (name,))
+            long_name = f"{name} of pixel centre in {grid.crs}"
+            var.setncatts({"standard_name": f"projection_{name}_coordinate", "units": "m",
+                           "long_name": long_name, "axis": axis})  # fmt: skip
+            var[:] = values
+        lat = nc.createVariable("lat", "f8", ("y", "x"), zlib=True)
+        lat.setncatts(lat_attrs)
+        lon = nc.createVariable("lon", "f8", ("y", "x"), zlib=True)
+        lon.setncatts(lon_attrs)
+        for r0 in range(0, grid.rows, 256):  # row blocks: memory bounded by the block
+            rows = slice(r0, min(r0 + 256, grid.rows))
+            lat[rows, :], lon[rows, :] = grid.window(rows, slice(None)).latlon()
+        mapping = {k: v for k, v in crs.to_cf().items() if k != "crs_wkt"}
+    var = nc.createVariable("crs", "i4")
+    var.setncatts(
+        {
+            **mapping,
             "crs_wkt": wkt,
             "spatial_ref": wkt,
             "GeoTransform": " ".join(repr(v) for v in grid.transform),
         }
     )
+
+
+def spatial_dims(grid: Grid) -> tuple[str, str]:
+    """NetCDF dimension names of the rows and columns: ``lat, lon`` or ``y, x`` (projected)."""
+    return ("lat", "lon") if grid.crs == "EPSG:4326" else ("y", "x")
 
 
 def _attr(value):
@@ -105,7 +137,7 @@ def write_cube_netcdf(
         _create(nc, grid, times, attrs)
         for name, var_attrs, reader in variables:
             cube = np.ndim(reader(slice(0, 1))) == 3
-            dims = ("time", "lat", "lon") if cube else ("lat", "lon")
+            dims = ("time", *spatial_dims(grid)) if cube else spatial_dims(grid)
             chunks = (
                 (min(len(times), 16), min(grid.rows, 128), min(grid.cols, 128))
                 if cube
@@ -116,6 +148,8 @@ def write_cube_netcdf(
                 shuffle=True, chunksizes=chunks, fill_value=np.float32(np.nan),
             )  # fmt: skip
             var.setncatts({**{k: _attr(v) for k, v in var_attrs.items()}, "grid_mapping": "crs"})
+            if grid.crs != "EPSG:4326":
+                var.setncatts({"coordinates": "lat lon"})
             for r0 in range(0, grid.rows, block_rows):
                 rows = slice(r0, min(r0 + block_rows, grid.rows))
                 block = np.asarray(reader(rows))

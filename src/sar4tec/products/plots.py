@@ -37,6 +37,15 @@ def preview(image: np.ndarray, max_pixels: int = 1000) -> tuple[np.ndarray, int]
     return np.where(count > 0, total / np.maximum(count, 1), np.nan), step
 
 
+def _plot_xy(grid: Grid, lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    """Map coordinates ``(x, y)`` of the quicklook (the grid's CRS) of geodetic points."""
+    if grid.crs == "EPSG:4326":
+        return np.asarray(lon), np.asarray(lat)
+    row, col = grid.index_latlon(lat, lon)
+    x0, dx, _, y0, _, dy = grid.transform
+    return x0 + (col + 0.5) * dx, y0 + (row + 0.5) * dy
+
+
 def plot_quicklook(
     path: str | Path,
     velocity_mm: np.ndarray,
@@ -79,7 +88,8 @@ def plot_quicklook(
 
     west, south, east, north = grid.bounds
     limit = symmetric_limit(velocity_mm, percentile)
-    aspect = 1.0 / np.cos(np.radians(0.5 * (south + north)))
+    geographic = grid.crs == "EPSG:4326"
+    aspect = 1.0 / np.cos(np.radians(0.5 * (south + north))) if geographic else 1.0
     fig, ax = plt.subplots(figsize=(8, 6.5), constrained_layout=True)
     small, step = preview(velocity_mm)
     dy, dx = (abs(v) * step for v in grid.spacing)
@@ -92,32 +102,33 @@ def plot_quicklook(
     cb.set_label(f"LOS velocity (mm/yr), + toward satellite, {frame_label}")
     if stations and len(stations.get("lon", [])):
         status = np.asarray(stations["status"])
-        lon, lat = np.asarray(stations["lon"]), np.asarray(stations["lat"])
-        inside = (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+        sx, sy = _plot_xy(grid, np.asarray(stations["lat"]), np.asarray(stations["lon"]))
+        inside = (sx >= west) & (sx <= east) & (sy >= south) & (sy <= north)
         used = inside & (status == "used")
         residual = np.asarray(stations["residual"], dtype=float)
         rlim = symmetric_limit(residual[used], 100.0) if used.any() else 1.0
         sc = ax.scatter(
-            lon[used], lat[used], c=residual[used], cmap="PuOr_r", vmin=-rlim, vmax=rlim,
+            sx[used], sy[used], c=residual[used], cmap="PuOr_r", vmin=-rlim, vmax=rlim,
             s=70, edgecolors="k", linewidths=0.8, zorder=3, label="GNSS used",
         )  # fmt: skip
         cb2 = fig.colorbar(sc, ax=ax, shrink=0.8, pad=0.01, location="left")
         cb2.set_label("GNSS residual InSAR - GNSS (mm/yr)")
         outlier = inside & (status == "outlier")
-        ax.scatter(lon[outlier], lat[outlier], marker="x", c="k", s=60, zorder=3,
+        ax.scatter(sx[outlier], sy[outlier], marker="x", c="k", s=60, zorder=3,
                    label="GNSS outlier")  # fmt: skip
         other = inside & ~used & ~outlier
-        ax.scatter(lon[other], lat[other], marker="o", facecolors="none", edgecolors="0.3",
+        ax.scatter(sx[other], sy[other], marker="o", facecolors="none", edgecolors="0.3",
                    s=40, zorder=3, label="GNSS not used")  # fmt: skip
-        for name, x, y in zip(np.asarray(stations["station"])[used], lon[used], lat[used],
+        for name, x, y in zip(np.asarray(stations["station"])[used], sx[used], sy[used],
                               strict=True):  # fmt: skip
             ax.annotate(name, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
     if reference_lonlat is not None:
-        ax.plot(*reference_lonlat, "ks", ms=7, mfc="none", mew=1.5, label="reference point")
+        ref_xy = _plot_xy(grid, reference_lonlat[1], reference_lonlat[0])
+        ax.plot(*ref_xy, "ks", ms=7, mfc="none", mew=1.5, label="reference point")
     ax.set_xlim(west, east)
     ax.set_ylim(south, north)
-    ax.set_xlabel("longitude (deg)")
-    ax.set_ylabel("latitude (deg)")
+    ax.set_xlabel("longitude (deg)" if geographic else f"easting (m, {grid.crs})")
+    ax.set_ylabel("latitude (deg)" if geographic else f"northing (m, {grid.crs})")
     ax.set_title(title)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right", fontsize=7, framealpha=0.8)

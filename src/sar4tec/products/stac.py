@@ -41,12 +41,20 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
 
 def valid_footprint(grid: Grid, valid: np.ndarray) -> tuple[float, float, float, float]:
-    """Bounds ``(west, south, east, north)`` of the valid pixels (the grid if none is valid)."""
+    """Geodetic bounds ``(west, south, east, north)`` (degrees) of the valid pixels.
+
+    The whole grid's if none is valid; a projected grid's box is transformed with densified
+    edges, so the lon/lat box covers it (STAC bboxes and geometries are WGS84 lon/lat).
+    """
     rows = np.flatnonzero(valid.any(axis=1))
     cols = np.flatnonzero(valid.any(axis=0))
-    if rows.size == 0:
+    if rows.size:
+        grid = grid.window(slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    if grid.crs == "EPSG:4326":
         return grid.bounds
-    return grid.window(slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)).bounds
+    from rasterio.warp import transform_bounds
+
+    return transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
 
 
 def make_item(

@@ -364,14 +364,19 @@ def _points(calibrated, grid: Grid, velocity, stations, ref, n_points: int):
     if stations:
         used = np.flatnonzero(stations["status"] == "used")
         for k in used[: max(n_points - 1, 0)]:
-            rc = grid.nearest_pixel(stations["lat"][k], stations["lon"][k])
-            if np.isfinite(velocity[rc]):
+            rc = tuple(
+                int(np.floor(v + 0.5))
+                for v in grid.index_latlon(stations["lat"][k], stations["lon"][k])
+            )
+            inside = 0 <= rc[0] < grid.rows and 0 <= rc[1] < grid.cols
+            if inside and np.isfinite(velocity[rc]):
                 name = str(stations["station"][k])
                 points[name] = rc
                 rates[name] = float(stations["gnss_los"][k])
     if np.isfinite(velocity).any() and len(points) < n_points:
         rc = np.unravel_index(np.nanargmax(np.abs(velocity)), velocity.shape)
-        points[f"max |v| ({grid.y[rc[0]]:.3f}N {grid.x[rc[1]]:.3f}E)"] = (int(rc[0]), int(rc[1]))
+        lat, lon = grid.window(slice(rc[0], rc[0] + 1), slice(rc[1], rc[1] + 1)).latlon()
+        points[f"max |v| ({lat.item():.3f}N {lon.item():.3f}E)"] = (int(rc[0]), int(rc[1]))
     if len(points) < n_points:
         points["reference point"] = (int(ref["reference_row"]), int(ref["reference_col"]))
     series = {}

@@ -73,7 +73,7 @@ def sample_around(grid: Grid, layers, valid, lat, lon, radius_m: float) -> Stati
     Parameters
     ----------
     grid : Grid
-        Grid of the layers (EPSG:4326).
+        Grid of the layers (EPSG:4326 or projected, e.g. UTM).
     layers : sequence of 2-D arrays
         Images on ``grid`` (e.g. velocity, velocity_std, los_east, ...).
     valid : 2-D bool array
@@ -87,17 +87,18 @@ def sample_around(grid: Grid, layers, valid, lat, lon, radius_m: float) -> Stati
     valid = np.asarray(valid, bool) & np.logical_and.reduce([np.isfinite(a) for a in layers])
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
-    dy_deg, dx_deg = (abs(v) for v in grid.spacing)
-    metres_per_deg = np.pi * WGS84_A / 180.0
+    dy, dx = (abs(v) for v in grid.spacing)
+    geographic = grid.crs == "EPSG:4326"
+    metres_per_unit = np.pi * WGS84_A / 180.0 if geographic else 1.0  # degrees or metres
     mean = np.full((lat.size, len(layers)), np.nan)
     count = np.zeros(lat.size, int)
-    row_f, col_f = grid.index(lat, lon)
+    row_f, col_f = grid.index_latlon(lat, lon)
     rows_c = np.floor(row_f + 0.5).astype(int)
     cols_c = np.floor(col_f + 0.5).astype(int)
     inside = (rows_c >= 0) & (rows_c < grid.rows) & (cols_c >= 0) & (cols_c < grid.cols)
     for k in np.flatnonzero(inside):
-        m_per_dx = metres_per_deg * np.cos(np.radians(lat[k])) * dx_deg
-        m_per_dy = metres_per_deg * dy_deg
+        m_per_dx = metres_per_unit * (np.cos(np.radians(lat[k])) if geographic else 1.0) * dx
+        m_per_dy = metres_per_unit * dy
         hr = int(np.ceil(radius_m / m_per_dy))
         hc = int(np.ceil(radius_m / m_per_dx))
         r0, r1 = max(rows_c[k] - hr, 0), min(rows_c[k] + hr + 1, grid.rows)

@@ -348,7 +348,10 @@ def run_reference(
     surface_sigma = np.zeros(grid.shape, np.float32)
     for r0 in range(0, grid.rows, BLOCK_ROWS):  # row blocks: the temporaries stay small
         rows = slice(r0, r0 + BLOCK_ROWS)
-        lat, lon = grid.y[rows, None], grid.x[None, :]
+        if grid.crs == "EPSG:4326":
+            lat, lon = grid.y[rows, None], grid.x[None, :]
+        else:
+            lat, lon = grid.window(rows, slice(None)).latlon()
         plate_los[rows] = 1e-3 * plate_velocity_los(
             plate, lat, lon, *(v[rows] for v in los), model=model,
             height=np.nan_to_num(height[rows]), origin_rate_bias=settings["plate_origin_rate_bias"],

@@ -45,6 +45,7 @@ from sar4tec.sentinel1.cslc import CslcMetadata, create_cslc
 from sar4tec.simulate import era5, gnss, ionex, orbit, scattering, troposphere, truth
 from sar4tec.simulate.deformation import Deformation, plate_velocity_enu, scene_deformation
 from sar4tec.simulate.fields import power_law_field, rng
+from sar4tec.simulate.grids import frame_grid, nearest_pixel_latlon, pixel_size
 from sar4tec.simulate.ionosphere import TecModel, range_change
 from sar4tec.simulate.terrain import CLASSES, Terrain, build_terrain, crop_to
 from sar4tec.simulate.tides import solid_earth_tide_enu
@@ -236,7 +237,7 @@ def build_scene(sim: Mapping[str, Any], settings: Settings, outdir: Path, report
     from sar4tec.sentinel1.geometry import zero_doppler_geometry
     from sar4tec.sentinel1.orbit import read_eof
 
-    grid = Grid.from_bounds(*sim["bounds"], sim["spacing"])
+    grid = frame_grid(sim)
     out_rows, out_cols = truth.output_indices(grid, settings.strides)
     times = acquisition_times(sim["acquisitions"])
     report(
@@ -261,7 +262,7 @@ def build_scene(sim: Mapping[str, Any], settings: Settings, outdir: Path, report
     )
     report(f"DEM {terrain.grid.shape}: {terrain.height.min():.0f} .. {terrain.height.max():.0f} m")
 
-    lat, lon = grid.meshgrid()
+    lat, lon = grid.latlon()
     height = crop_to(terrain.height, margin)
     centre_rc = (grid.rows // 2, grid.cols // 2)
     centre = (float(lat[centre_rc]), float(lon[centre_rc]), float(height[centre_rc]))
@@ -312,10 +313,7 @@ def date_signals(
     g = rng(settings.seed, "turbulence", k)
     season = np.cos(2.0 * np.pi * (doy - 205.0) / 365.25)
     rms = tropo["turbulence_rms"] * (1.0 + 0.5 * season) * np.exp(0.3 * g.standard_normal())
-    spacing_km = (
-        abs(scene.grid.spacing[0]) * 111.195,
-        abs(scene.grid.spacing[1]) * 111.195 * np.cos(np.radians(scene.centre[0])),
-    )
+    spacing_km = pixel_size(scene.grid, scene.centre[0], 111.195, 1e-3)
     field = power_law_field(
         scene.grid.shape,
         spacing_km,
@@ -408,8 +406,7 @@ class Scatterers:
 def _backscatter(scene: Scene, sigma0_db: np.ndarray, seed: int) -> np.ndarray:
     """Mean amplitude per SLC pixel: class backscatter, terrain slope gain and a texture."""
     grid, height, los = scene.grid, scene.height, scene.los
-    dy = abs(grid.spacing[0]) * 111_195.0
-    dx = abs(grid.spacing[1]) * 111_195.0 * np.cos(np.radians(grid.y))[:, None]
+    dy, dx = pixel_size(grid, scene.lat[:, :1], 111_195.0)
     grad_north, grad_east = np.gradient(height)
     normal = np.stack([-grad_east / dx, grad_north / dy, np.ones_like(height)], axis=-1)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
@@ -418,7 +415,9 @@ def _backscatter(scene: Scene, sigma0_db: np.ndarray, seed: int) -> np.ndarray:
     cos_inc = los[..., 2]
     # brighter on slopes facing the radar: local incidence and the ground area per pixel
     gain = cos_local / cos_inc * np.sqrt(1 - cos_inc**2) / np.maximum(sin_local, 0.1)
-    texture = power_law_field(grid.shape, (dy / 1000, dx.mean() / 1000), 3.0, rng(seed, "texture"))
+    texture = power_law_field(
+        grid.shape, (dy / 1000, np.mean(dx) / 1000), 3.0, rng(seed, "texture")
+    )
     sigma0 = 10.0 ** (sigma0_db[scene.crop(scene.terrain.patch)] / 10.0)
     return np.sqrt(sigma0 * np.clip(gain, 0.02, 8.0) * np.exp(0.35 * texture))
 
@@ -504,7 +503,10 @@ def write_gnss(
         rng(settings.scene_seed, "gnss_sites"),
     )
     height = np.array(
-        [terrain.height[terrain.grid.nearest_pixel(a, b)] for a, b in zip(lat, lon, strict=True)]
+        [
+            terrain.height[nearest_pixel_latlon(terrain.grid, a, b)]
+            for a, b in zip(lat, lon, strict=True)
+        ]
     )
     names = [f"SM{i + 1:02d}" for i in range(lat.size)]
     true_enu = scene_deformation(lat, lon, sim).itrf.reshape(-1, 3)

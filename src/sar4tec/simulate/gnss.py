@@ -19,6 +19,7 @@ import numpy as np
 
 from sar4tec.files import atomic_output
 from sar4tec.grid import Grid
+from sar4tec.simulate.grids import GEOGRAPHIC, geodetic, grid_coordinates
 
 
 @dataclass(frozen=True)
@@ -50,34 +51,39 @@ def place_stations(
     total = int(gnss["stations"])
     outside = min(int(gnss["outside"]), total)
     inside = total - outside
+    # sites are drawn in the grids' own coordinates (y, x): lat/lon or projected metres
     west, south, east, north = frame.bounds
     d_west, d_south, d_east, d_north = dem.bounds
     pad = 0.1 * min(d_north - north, north - south)  # stay clear of the DEM edge
     chosen: list[tuple[float, float]] = []
-    if inside > 0 and west < city[1] < east and south < city[0] < north:
-        chosen.append(city)
+    city_y, city_x = (float(v) for v in grid_coordinates(frame, *city))
+    if inside > 0 and west < city_x < east and south < city_y < north:
+        chosen.append((city_y, city_x))
     for _ in range(100_000):
         if len(chosen) == total:
             break
         want_inside = len(chosen) < inside
-        lat = generator.uniform(d_south + pad, d_north - pad)
-        lon = generator.uniform(d_west + pad, d_east - pad)
-        is_inside = west < lon < east and south < lat < north
+        y = generator.uniform(d_south + pad, d_north - pad)
+        x = generator.uniform(d_west + pad, d_east - pad)
+        is_inside = west < x < east and south < y < north
         if is_inside != want_inside:
             continue
-        if water[dem.nearest_pixel(lat, lon)]:
+        if water[dem.nearest_pixel(y, x)]:
             continue
-        spacing = [
-            np.hypot((lat - a) * 111.2, (lon - b) * 111.2 * np.cos(np.radians(lat)))
-            for a, b in chosen
-        ]
+        if frame.crs == GEOGRAPHIC:
+            spacing = [
+                np.hypot((y - a) * 111.2, (x - b) * 111.2 * np.cos(np.radians(y)))
+                for a, b in chosen
+            ]
+        else:  # metres
+            spacing = [np.hypot(y - a, x - b) / 1000.0 for a, b in chosen]
         if spacing and min(spacing) < 4.0:
             continue
-        chosen.append((lat, lon))
+        chosen.append((y, x))
     else:
         raise ValueError(f"could not place {total} GNSS stations in the frame and its margin")
     coords = np.array(chosen, dtype=np.float64).reshape(-1, 2)
-    return coords[:, 0], coords[:, 1]
+    return geodetic(frame, coords[:, 0], coords[:, 1])
 
 
 def observe(

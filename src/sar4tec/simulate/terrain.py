@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from sar4tec.grid import Grid
 from sar4tec.simulate.fields import local_km, power_law_field, rng
+from sar4tec.simulate.grids import pixel_size
 
 #: land-cover classes, their codes in ``land_cover`` arrays, in the order of the codes
 CLASSES = ("water", "urban", "agriculture", "forest", "shrub", "rock")
@@ -91,7 +92,7 @@ def lake_mask(lat, lon, lake: Mapping[str, Any], strike_deg: float) -> np.ndarra
 def relief(grid: Grid, sim: Mapping[str, Any], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Orthometric heights (m) and the lake mask on ``grid``."""
     cfg = sim["terrain"]
-    lat, lon = grid.meshgrid()
+    lat, lon = grid.latlon()
     along, left = _fault_coordinates(lat, lon, sim["fault"])
     ridge = (
         cfg["ridge_height"]
@@ -101,8 +102,7 @@ def relief(grid: Grid, sim: Mapping[str, Any], seed: int) -> tuple[np.ndarray, n
     plain_weight = _sigmoid((along - 3.0) / 3.0) * _sigmoid((left - 2.0) / 1.5)
     hills = cfg["hills_height"] * np.exp(-(((left - 12.0) / 8.0) ** 2)) * (1.0 - plain_weight)
     regional = ridge + hills
-    dy_km = abs(grid.spacing[0]) * 111.2
-    dx_km = abs(grid.spacing[1]) * 111.2 * np.cos(np.radians(lat.mean()))
+    dy_km, dx_km = pixel_size(grid, lat.mean(), 111.2, 1e-3)
     rough = power_law_field(grid.shape, (dy_km, dx_km), 3.1, rng(seed, "terrain"))
     height = cfg["plain_height"] + regional + (3.0 + cfg["roughness"] * regional) * rough
     height = np.maximum(height, 5.0)
@@ -115,9 +115,7 @@ def relief(grid: Grid, sim: Mapping[str, Any], seed: int) -> tuple[np.ndarray, n
 
 def slope_degrees(height: np.ndarray, grid: Grid) -> np.ndarray:
     """Terrain slope (degrees) from central differences."""
-    lat = grid.y[:, None]
-    dy = abs(grid.spacing[0]) * 111_195.0
-    dx = abs(grid.spacing[1]) * 111_195.0 * np.cos(np.radians(lat))
+    dy, dx = pixel_size(grid, grid.latlon()[0], 111_195.0)
     grad_y, grad_x = np.gradient(height)
     return np.degrees(np.arctan(np.hypot(grad_x / dx, grad_y / dy)))
 
@@ -126,13 +124,12 @@ def land_cover(
     grid: Grid, orthometric: np.ndarray, lake: np.ndarray, sim: Mapping[str, Any], seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Land-cover classes, patch index per pixel and class per patch."""
-    lat, lon = grid.meshgrid()
+    lat, lon = grid.latlon()
     slope = slope_degrees(orthometric, grid)
     generator = rng(seed, "land_cover")
     city = sim["city"]
     east_c, north_c = local_km(lat, lon, city["lat"], city["lon"])
-    dy_km = abs(grid.spacing[0]) * 111.2
-    dx_km = abs(grid.spacing[1]) * 111.2 * np.cos(np.radians(city["lat"]))
+    dy_km, dx_km = pixel_size(grid, city["lat"], 111.2, 1e-3)
     wobble = power_law_field(grid.shape, (dy_km, dx_km), 4.0, generator)
     urban = np.hypot(east_c, north_c) < city["radius"] / 1000.0 * (1.0 + 0.25 * wobble)
 

@@ -11,8 +11,16 @@ from sar4tec.grid import Grid
 
 
 def tide_nodes(grid: Grid, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Node latitudes (decreasing) and longitudes (increasing) every ``step`` deg over ``grid``."""
-    west, south, east, north = grid.bounds
+    """Node latitudes (decreasing) and longitudes (increasing) every ``step`` deg over ``grid``.
+
+    A projected grid is covered by the geodetic box of its pixel centres grown by ``step``.
+    """
+    if grid.crs == "EPSG:4326":
+        west, south, east, north = grid.bounds
+    else:
+        lat, lon = grid.latlon()
+        west, south = lon.min() - step, lat.min() - step
+        east, north = lon.max() + step, lat.max() + step
     rows = int(np.ceil((north - south) / step)) + 1
     cols = int(np.ceil((east - west) / step)) + 1
     return north - step * np.arange(rows), west + step * np.arange(cols)
@@ -46,7 +54,7 @@ def solid_earth_tide_enu(when: datetime, grid: Grid, step: float = 0.05) -> np.n
     enu = pysolid.calc_solid_earth_tides_grid(
         naive, attrs, step_size=1.0, display=False, verbose=False
     )
-    yy, xx = grid.meshgrid()
+    yy, xx = grid.latlon()
     points = np.column_stack([yy.ravel(), xx.ravel()])
     out = np.empty(grid.shape + (3,))
     for k, component in enumerate(enu):
