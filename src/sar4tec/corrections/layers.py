@@ -270,11 +270,6 @@ def write_layer(
         if missing:
             raise ValueError(f"{geometry_path}: lacks dataset(s) {missing}")
         grid = Grid.from_attrs(geometry.attrs)
-        if grid.crs != "EPSG:4326":
-            # open PROJ's database (pyproj) before eccodes, which the weather readers import,
-            # loads its bundled libraries: in the other order PROJ fails with "no database
-            # context specified" (eccodes 2.50 and pyproj wheels in one process)
-            grid.window(slice(0, 1), slice(0, 1)).latlon()
         with h5py.File(tmp, "w") as out:
             out.attrs.update(grid.to_attrs())
             data = out.create_dataset(

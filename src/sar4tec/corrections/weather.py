@@ -69,7 +69,7 @@ def read_weather(path: str | os.PathLike) -> WeatherFields:
     path = Path(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
-    from eccodes import GribInternalError
+    GribInternalError = _eccodes().GribInternalError
 
     with reading(path, "ERA5 file"):
         try:
@@ -189,8 +189,23 @@ def _grib_time(date: int, hhmm: int) -> datetime:
     )
 
 
-def _read_grib(path: Path) -> WeatherFields:
+def _eccodes():
+    """The ``eccodes`` module, imported after PROJ's database is open.
+
+    The eccodes 2.50 and pyproj wheels bundle libraries that clash when eccodes loads first:
+    PROJ then fails with "no database context specified" on its next projected CRS.
+    Opening the database once (any CRS) before the import avoids it.
+    """
+    import pyproj
+
+    pyproj.CRS("EPSG:4326")
     import eccodes
+
+    return eccodes
+
+
+def _read_grib(path: Path) -> WeatherFields:
+    eccodes = _eccodes()
 
     messages: dict[tuple[str, float, datetime], np.ndarray] = {}
     lat = lon = None
