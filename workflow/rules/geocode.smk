@@ -60,6 +60,8 @@ rule geocode_date:
         f"{LOGS}/{{frame}}/geocode_{{date}}.log",
     wildcard_constraints:
         date=r"\d{8}",
+    group:
+        "geocode"  # the per-date jobs go to a cluster in batches (profile group-components)
     conda:
         ENV
     threads: config["stack"]["geocode_threads"]
