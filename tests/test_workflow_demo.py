@@ -6,44 +6,23 @@ must match the truth within what the simulated noise allows.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from workflow_runs import run_demo
 
 from sar4tec.files import decimal_years, read_times
 from sar4tec.validation import evaluate_frame
 
-REPO = Path(__file__).resolve().parents[1]
-
 pytestmark = pytest.mark.slow
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(REPO / "config/config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("demo")
-    run = snakemake(workdir)
+    run = run_demo(workdir)
     assert run.returncode == 0, run.stderr[-5000:]
     return workdir
 
@@ -75,7 +54,7 @@ def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo):
     assert (demo / "data/demo/truth.h5").exists()
     for rule in ("simulate_frame", "stack", "phase_linking", "unwrap", "inversion", "products"):
         assert (demo / "logs").rglob(f"{rule}*.log"), rule
-    rerun = snakemake(demo, "-n")
+    rerun = run_demo(demo, "-n")
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout + rerun.stderr
 
 

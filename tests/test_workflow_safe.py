@@ -9,14 +9,12 @@ stack's interferograms must be the simulated apparent LOS displacements.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from itertools import combinations
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
+from workflow_runs import run_demo
 
 from sar4tec.config import load_config
 from sar4tec.constants import los_to_phase
@@ -24,7 +22,6 @@ from sar4tec.files import read_times
 from sar4tec.grid import Grid
 from sar4tec.simulate import simulate_frame
 
-REPO = Path(__file__).resolve().parents[1]
 BOUNDS = [30.30, 40.70, 30.34, 40.78]
 SPACING = 0.0005
 SIMULATION = f"""
@@ -46,25 +43,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning"),
 ]
-
-
-def snakemake(workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(REPO / "config/config.yaml"),
-        str(config),
-        "--cores",
-        "2",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +71,7 @@ phase_linking: {{strides: [1, 1]}}
 """
     )
     work = root / "run"
-    result = snakemake(work, config, "work/T087A_test/stack/slc_stack.h5")
+    result = run_demo(work, "work/T087A_test/stack/slc_stack.h5", configs=[config])
     assert result.returncode == 0, result.stderr[-5000:]
     return root, archive, work, config
 
@@ -107,7 +85,7 @@ def test_the_archive_runs_from_acquire_local_to_the_stack(run):
     # acquire_local linked the products and rebuilt the DEM from the cache's GLO-30 tiles
     manifest = json.loads((work / "data/T087A_test/manifest.json").read_text())
     assert len(manifest["safe"]) == 3 and (work / "data/T087A_test/safe").is_dir()
-    rerun = snakemake(work, config, "-n", "work/T087A_test/stack/slc_stack.h5")
+    rerun = run_demo(work, "-n", "work/T087A_test/stack/slc_stack.h5", configs=[config])
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout + rerun.stderr
 
 

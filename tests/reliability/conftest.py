@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from demo_runs import run_demo
+from workflow_runs import run_demo
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[2]
 
 #: metadata that records *when* a file was made, not what it holds (compared nowhere); mtime_ns:
 #: the file times in the checksum caches of the inputs (``work/{frame}/checksums.json``)
@@ -19,28 +15,6 @@ VOLATILE_KEYS = frozenset(
 )
 #: netCDF-4 dimension-scale bookkeeping: HDF5 object addresses, not content
 REFERENCE_ATTRIBUTES = frozenset({"DIMENSION_LIST", "REFERENCE_LIST"})
-
-
-def demo_command(workdir: Path, *args: str) -> list[str]:
-    """The demo's Snakemake command line (as in ``tests/test_workflow_demo.py``) plus ``args``."""
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(REPO / "config/config.yaml"),
-        "--cores",
-        "2",
-        *args,
-    ]
-
-
-def run_demo(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(demo_command(workdir, *args), capture_output=True, text=True)
 
 
 # --- comparing the products of two runs ----------------------------------------------------

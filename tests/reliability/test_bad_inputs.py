@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from demo_runs import REPO, run_demo
+from workflow_runs import REPO, run_demo
 
 from sar4tec.acquire import era5
 from sar4tec.acquire.download import DownloadError, fetch

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import h5py
 import pytest
-from demo_runs import compare_runs, demo_command, run_demo
+from demo_runs import compare_runs
+from workflow_runs import demo_command, run_demo
 
 pytestmark = pytest.mark.slow
 
