@@ -5,16 +5,9 @@ temporary folder: every product must exist, a rerun must have nothing to do, and
 must match the truth within what the simulated noise allows.
 """
 
-import json
-from pathlib import Path
-
-import h5py
-import numpy as np
 import pytest
+from demo_accuracy import velocity_accuracy
 from workflow_runs import run_demo
-
-from sar4tec.files import decimal_years, read_times
-from sar4tec.validation import evaluate_frame
 
 pytestmark = pytest.mark.slow
 
@@ -25,24 +18,6 @@ def demo(tmp_path_factory):
     run = run_demo(workdir)
     assert run.returncode == 0, run.stderr[-5000:]
     return workdir
-
-
-def untouchable_velocity_noise(truth_path: Path, reference: tuple[int, int]) -> np.ndarray:
-    """Per-pixel velocity (mm/yr) of the turbulence and orbit ramps, which nothing removes.
-
-    Least-squares rate (with annual and semi-annual terms, as the inversion fits) of the
-    truth's turbulence + ramp components, relative to the reference pixel.
-    """
-    with h5py.File(truth_path, "r") as f:
-        years = decimal_years(read_times(f), read_times(f)[0])
-        noise = f["turbulence"][()].astype(np.float64) + f["ramp"][()]
-    noise -= noise[:, reference[0], reference[1]][:, None, None]
-    w = 2 * np.pi * years
-    design = np.column_stack(
-        [np.ones_like(years), years, np.sin(w), np.cos(w), np.sin(2 * w), np.cos(2 * w)]
-    )
-    rate = np.linalg.pinv(design)[1]
-    return np.tensordot(rate, noise, axes=(0, 0))
 
 
 def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo):
@@ -59,13 +34,7 @@ def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo):
 
 
 def test_velocity_matches_the_truth_within_the_simulated_noise(demo):
-    report = evaluate_frame(demo / "results/demo", demo / "data/demo/truth.h5", demo / "work/demo")
-    with h5py.File(demo / "work/demo/timeseries.h5", "r") as f:
-        reference = (int(f.attrs["reference_row"]), int(f.attrs["reference_col"]))
-        mask = f["mask"][()].astype(bool)
-    floor = untouchable_velocity_noise(demo / "data/demo/truth.h5", reference)[mask]
-    floor_rms = float(np.sqrt(np.mean((floor - floor.mean()) ** 2)))
-    (demo / "accuracy.json").write_text(json.dumps(report | {"noise_floor": floor_rms}, indent=1))
+    report, floor_rms = velocity_accuracy(demo)
     velocity = report["velocity"]
     # The turbulence and orbit ramps are in the data and in no correction: their velocity
     # (floor_rms, ~0.5 mm/yr for 51 dates over 6.6 years) is the error floor. Phase noise of

@@ -11,10 +11,10 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_workflow_demo import REPO, snakemake, untouchable_velocity_noise
+from demo_accuracy import velocity_accuracy
+from workflow_runs import run_demo
 
 from sar4tec.grid import Grid
-from sar4tec.validation import evaluate_frame
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,7 @@ EPSG = "EPSG:32636"  # the demo's centre, 30.25 E, lies in UTM zone 36 (30-36 E)
 
 
 def run(workdir: Path, *args: str):
-    return snakemake(
-        workdir, "--configfile", str(REPO / "config/config.yaml"), str(workdir / "utm.yaml"), *args
-    )
+    return run_demo(workdir, *args, configs=[workdir / "utm.yaml"])
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +59,7 @@ def test_every_product_exists_on_the_utm_grid_and_a_rerun_has_nothing_to_do(demo
 
 
 def test_velocity_matches_the_truth_within_the_simulated_noise(demo):
-    report = evaluate_frame(demo / "results/demo", demo / "data/demo/truth.h5", demo / "work/demo")
-    with h5py.File(demo / "work/demo/timeseries.h5", "r") as f:
-        reference = (int(f.attrs["reference_row"]), int(f.attrs["reference_col"]))
-        mask = f["mask"][()].astype(bool)
-    floor = untouchable_velocity_noise(demo / "data/demo/truth.h5", reference)[mask]
-    floor_rms = float(np.sqrt(np.mean((floor - floor.mean()) ** 2)))
-    (demo / "accuracy.json").write_text(json.dumps(report | {"noise_floor": floor_rms}, indent=1))
+    report, floor_rms = velocity_accuracy(demo)
     velocity = report["velocity"]
     # The tolerances of test_workflow_demo.py (reasoning there): the floor is the velocity of
     # the turbulence and ramps no correction removes (~1.1 mm/yr for 28 dates over 3.6 years).
