@@ -12,29 +12,21 @@ from workflow_runs import run_demo
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("demo")
-    run = run_demo(workdir)
-    assert run.returncode == 0, run.stderr[-5000:]
-    return workdir
-
-
-def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo):
+def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo_run):
     from sar4tec.products.stage import PRODUCT_FILES
 
     for name in PRODUCT_FILES:
-        assert (demo / "results/demo" / name).stat().st_size > 0, name
-    assert (demo / "results/collection.json").exists()
-    assert (demo / "data/demo/truth.h5").exists()
+        assert (demo_run / "results/demo" / name).stat().st_size > 0, name
+    assert (demo_run / "results/collection.json").exists()
+    assert (demo_run / "data/demo/truth.h5").exists()
     for rule in ("simulate_frame", "stack", "phase_linking", "unwrap", "inversion", "products"):
-        assert (demo / "logs").rglob(f"{rule}*.log"), rule
-    rerun = run_demo(demo, "-n")
+        assert any((demo_run / "logs").rglob(f"{rule}*.log")), rule
+    rerun = run_demo(demo_run, "-n")
     assert rerun.returncode == 0 and "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
-def test_velocity_matches_the_truth_within_the_simulated_noise(demo):
-    report, floor_rms = velocity_accuracy(demo)
+def test_velocity_matches_the_truth_within_the_simulated_noise(demo_run):
+    report, floor_rms = velocity_accuracy(demo_run)
     velocity = report["velocity"]
     # The turbulence and orbit ramps are in the data and in no correction: their velocity
     # (floor_rms, ~0.5 mm/yr for 51 dates over 6.6 years) is the error floor. Phase noise of
@@ -54,10 +46,10 @@ def test_velocity_matches_the_truth_within_the_simulated_noise(demo):
     assert 0.5 < report["relative_corrected"]["within_1sigma"] < 0.85
 
 
-def test_corrections_reduce_the_residual_scatter(demo):
+def test_corrections_reduce_the_residual_scatter(demo_run):
     import csv
 
-    with open(demo / "work/demo/correction_stats.csv") as fh:
+    with open(demo_run / "work/demo/correction_stats.csv") as fh:
         rows = {row["correction"]: row for row in csv.DictReader(fh)}
     # the troposphere is the largest removable signal: it must reduce the scatter clearly
     assert float(rows["troposphere"]["reduction_percent"]) > 20

@@ -34,16 +34,6 @@ def cluster_is_up() -> str | None:
     return None
 
 
-def local_run(workdir: Path) -> subprocess.CompletedProcess:
-    """The demo run locally (``--cores 2``) in ``workdir``: the reference for the SLURM run."""
-    command = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(REPO / "config/config.yaml"),
-        "--cores", "2",
-    ]  # fmt: skip
-    return subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
-
-
 def job_state(job_id: str) -> str:
     """SLURM's state of a job (slurmctld keeps finished jobs for MinJobAge seconds)."""
     out = subprocess.run(
@@ -59,7 +49,7 @@ def velocity(workdir: Path) -> dict[str, np.ndarray]:
 
 
 @pytest.mark.skipif(cluster_is_up() is not None, reason=str(cluster_is_up()))
-def test_demo_runs_on_slurm_with_the_profile(tmp_path):
+def test_demo_runs_on_slurm_with_the_profile(tmp_path, demo_run):
     # the user's exact command, from the repository root: `snakemake --profile slurm`; only
     # what the single-node test cluster needs is added (no accounting database: poll with
     # squeue, docs/cluster.md; short first status check; fail fast)
@@ -92,9 +82,7 @@ def test_demo_runs_on_slurm_with_the_profile(tmp_path):
     assert any(len(rules) == 3 for rules in jobs.values()), jobs  # the corrections group
 
     # the products equal those of a local run of the same command (same threads per rule)
-    local = local_run(tmp_path / "local")
-    assert local.returncode == 0, local.stderr[-3000:]
-    ours, theirs = velocity(tmp_path / "slurm"), velocity(tmp_path / "local")
+    ours, theirs = velocity(tmp_path / "slurm"), velocity(demo_run)
     for name in ours:
         np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
     assert (tmp_path / "slurm/results/demo/item.json").exists()

@@ -81,11 +81,9 @@ def test_a_killed_run_leaves_no_complete_looking_file_and_resumes(resumed_demo):
     assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
-def test_resumed_products_equal_an_undisturbed_run_with_other_worker_counts(
-    resumed_demo, uninterrupted_demo
-):
+def test_resumed_products_equal_an_undisturbed_run_with_other_worker_counts(resumed_demo, demo_run):
     workdir, _, _ = resumed_demo
-    verdict = compare_runs(uninterrupted_demo, workdir)
+    verdict = compare_runs(demo_run, workdir)
     # every product is compared: arrays, attributes and tags exactly, bytes where they match
     assert any(name.startswith("results/demo/") for name in verdict)
     print({kind: sum(v == kind for v in verdict.values()) for kind in ("bitwise", "content")})
