@@ -13,7 +13,8 @@ forward model is the one of ``tests/test_geocode.py``).
    dates 12 days and ~140 m of baseline apart, targets moved by +4/-10 mm): amplitude, phase and
    LOS-displacement errors at the targets.
 3. Speed: output pixels per second on a 1000 x 1000 grid (0.0001 x 0.00005 deg), with one
-   numba thread (per core) and with all, and the share of the zero-Doppler geometry; peak
+   numba thread (per core) and with all, and the share of the zero-Doppler geometry
+   (``zero_doppler_solve``, the geocoder's parallel kernel, on the same threads); peak
    memory (tracemalloc) per block size.
 """
 
@@ -51,7 +52,7 @@ from sar4tec.constants import phase_to_los  # noqa: E402
 from sar4tec.sentinel1.burst import read_bursts  # noqa: E402
 from sar4tec.sentinel1.geocode import geocode_acquisition  # noqa: E402
 from sar4tec.sentinel1.geocode_stage import cslc_grid  # noqa: E402
-from sar4tec.sentinel1.geometry import zero_doppler_range  # noqa: E402
+from sar4tec.sentinel1.geometry import zero_doppler_solve  # noqa: E402
 from sar4tec.sentinel1.interpolate import DEFAULT_TAPS, SincKernel, interpolate  # noqa: E402
 
 RESULTS = HERE / "results" / "geocode.json"
@@ -139,7 +140,7 @@ def speed(scene, threads: int, block_size: int = 256) -> dict:
     lat, lon = grid.meshgrid()
     start = time.perf_counter()
     for rows in np.array_split(np.arange(grid.rows), max(grid.rows // block_size, 1)):
-        zero_doppler_range(bursts[0].orbit, lat[rows], lon[rows], plane(lat[rows], lon[rows]))
+        zero_doppler_solve(bursts[0].orbit, lat[rows], lon[rows], plane(lat[rows], lon[rows]))
     geometry = time.perf_counter() - start
     pixels = grid.rows * grid.cols
     return {

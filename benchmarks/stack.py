@@ -130,6 +130,7 @@ def child(setup: dict, threads: int, scale: float) -> dict:
     # compile the numba kernels outside the timing (they are cached on disk anyway)
     r, c = grid.rows // 2, grid.cols // 2
     geocode_acquisition(bursts, setup["dem"], grid.window(slice(r, r + 64), slice(c, c + 64)), out)
+    load_before = os.getloadavg()[0]
     tracemalloc.start()
     start = time.perf_counter()
     geocode_acquisition(bursts, setup["dem"], grid, out)
@@ -149,6 +150,12 @@ def child(setup: dict, threads: int, scale: float) -> dict:
         "valid_pixels_per_second": round(grid.rows * grid.cols * covered / seconds),
         "peak_traced_mb": round(numpy_peak / 2**20, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        # the machine's 1-minute load average before and after the run, and numba's threading
+        # layer with OpenMP's wait policy: spinning threads (libgomp's default) lose their
+        # time slices to other processes when the cores are oversubscribed
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "threading_layer": numba.threading_layer(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
     }
 
 

@@ -431,11 +431,32 @@ def test_two_dates_with_a_baseline_are_coregistered(scene, geocoded):
 def test_blocks_of_any_size_give_the_same_image(scene, geocoded):
     small = geocode(scene, scene.safes[0], scene.grid, "blocks", block_size=37)
     assert np.array_equal(np.isnan(small), np.isnan(geocoded[0]))
-    # Newton's zero-Doppler iterations stop per block, once the largest update is < 1e-7 s;
-    # at a convergence rate ~0.1 the times left differ by < 2e-8 s, i.e. 1e-5 line.  Sampling
-    # a TOPS burst 2e-8 s off turns its phase by 2 pi f t with a local Doppler f up to 2.7 kHz
-    # at the burst edges: 3e-4 rad, so values agree to 1e-3 of the target amplitude
+    # Newton's zero-Doppler iterations stop per pixel once the update is < 1e-7 s (they used
+    # to stop per block); a block only changes where a pixel's iterations start, which leaves
+    # < 2e-8 s (1e-5 line) at a convergence rate ~0.1.  Sampling a TOPS burst 2e-8 s off turns
+    # its phase by 2 pi f t with a local Doppler f up to 2.7 kHz at the burst edges: 3e-4 rad,
+    # so values agree to 1e-3 of the target amplitude
     assert np.nanmax(np.abs(small - geocoded[0])) < 1e-3 * AMPLITUDE
+
+
+def test_the_numba_thread_count_does_not_change_the_image(scene):
+    """The kernels split the pixels into chunks that do not depend on the thread count (each
+    geo2rdr chunk starts its Newton iterations from its own previous pixel), so one thread and
+    all of them give the same bits; a split per thread would change the last bits."""
+    import numba
+
+    threads = numba.get_num_threads()
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here (NUMBA_NUM_THREADS=1)")
+    try:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = geocode(scene, scene.safes[0], scene.grid, "threads_all")
+        numba.set_num_threads(1)
+        one = geocode(scene, scene.safes[0], scene.grid, "threads_1")
+    finally:
+        numba.set_num_threads(threads)
+    assert np.isfinite(one).any()
+    np.testing.assert_array_equal(one, many)
 
 
 def utm_box(lat: float, lon: float, spacing: tuple[float, float], size: int = 5) -> Grid:

@@ -150,3 +150,51 @@ def test_rdr2geo_look_side_and_errors(annotation):
         radar_to_geo(orbit, 0.0, 8e5, 0.0, dem=(np.zeros(small.shape), small))
     with pytest.raises(ValueError, match="look"):
         radar_to_geo(orbit, 0.0, 8e5, look="up")
+
+
+def test_parallel_geo2rdr_kernel_matches_the_numpy_solver(annotation):
+    """The numba kernel the geocoder uses (zero_doppler_solve) against the vectorised numpy
+    Newton solver (zero_doppler_range, which the simulator and zero_doppler_geometry use) on
+    3600 DEM points over the scene.  Both converge to the same root; what is left is rounding
+    (ECEF coordinates carry ~1e-9 m, i.e. ~1e-13 s), so 1e-6 pixel (2 ns in azimuth, 2.3 µm in
+    range) is a tolerance a wrong orbit interpolation or Doppler derivative cannot meet: an
+    error of one millisecond in the orbit time would move the pixels by half a line."""
+    import numba
+
+    from sar4tec.sentinel1.geometry import zero_doppler_range, zero_doppler_solve
+
+    orbit = _annotation_orbit(annotation)
+    info = annotation.find("imageAnnotation/imageInformation")
+    line_s = float(info.findtext("azimuthTimeInterval"))
+    sample_m = (
+        SPEED_OF_LIGHT
+        / 2
+        / float(annotation.findtext("generalAnnotation/productInformation/rangeSamplingRate"))
+    )
+    points = annotation.find("geolocationGrid/geolocationGridPointList")
+    lats = [float(p.findtext("latitude")) for p in points]
+    lons = [float(p.findtext("longitude")) for p in points]
+    lat, lon = np.meshgrid(
+        np.linspace(min(lats), max(lats), 60), np.linspace(min(lons), max(lons), 60), indexing="ij"
+    )
+    height = hills(lat, lon)
+    height[7, 11] = np.nan  # no DEM height: NaN out, the others unaffected
+    t, r = zero_doppler_solve(orbit, lat, lon, height)
+    known = np.isfinite(height)
+    t_ref, r_ref = zero_doppler_range(orbit, lat[known], lon[known], height[known])
+    assert t.shape == lat.shape and np.isnan(t[7, 11]) and np.isnan(r[7, 11])
+    assert np.isfinite(t[known]).all()
+    assert np.abs(t[known] - t_ref).max() / line_s < 1e-6
+    assert np.abs(r[known] - r_ref).max() / sample_m < 1e-6
+    # the targets are chunked independently of the thread count: identical results
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        t1, r1 = zero_doppler_solve(orbit, lat, lon, height)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(t1, t)
+    np.testing.assert_array_equal(r1, r)
+    short = Orbit(orbit.reference_epoch, orbit.time[:3], orbit.position[:3], orbit.velocity[:3])
+    with pytest.raises(ValueError):
+        zero_doppler_solve(short, lat, lon, height)

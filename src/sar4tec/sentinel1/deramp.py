@@ -29,8 +29,10 @@ on how exactly ``ψ`` matches the data, only the kernel's pass band does.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from sar4tec.sentinel1.orbit import Orbit
@@ -97,15 +99,107 @@ class TopsRamp:
     def phase(self, line, sample) -> np.ndarray:
         """Carrier phase ``ψ`` (rad) at burst coordinates; the arguments broadcast.
 
-        Only ``sample`` enters the range polynomials, so ``phase(lines[:, None],
-        samples[None, :])`` evaluates them once per column.
+        Evaluated per point on numba's threads (the formula of the module notes, with
+        :meth:`doppler_centroid_rate` and :meth:`reference_time` written out, the range
+        polynomials by Horner's rule as ``numpy.polynomial.polynomial.polyval``).
         """
-        tau = (
-            self.slant_range_time + np.asarray(sample, dtype=np.float64) / self.range_sampling_rate
+        line, sample = np.broadcast_arrays(
+            np.asarray(line, dtype=np.float64), np.asarray(sample, dtype=np.float64)
         )
-        eta = (np.asarray(line, dtype=np.float64) - 0.5 * self.lines) * self.azimuth_time_interval
-        delta = eta - self.reference_time(tau)
-        return (
-            np.pi * self.doppler_centroid_rate(tau) * delta**2
-            + 2.0 * np.pi * self.doppler(tau) * delta
+        out = np.empty(line.shape)
+        mid = -self.doppler(self.mid_range_time) / self.fm_rate(self.mid_range_time)
+        _carrier_phase(
+            np.ascontiguousarray(line).reshape(-1),
+            np.ascontiguousarray(sample).reshape(-1),
+            np.array(
+                [
+                    self.slant_range_time,
+                    self.range_sampling_rate,
+                    0.5 * self.lines,
+                    self.azimuth_time_interval,
+                    self.steering_doppler_rate,
+                    float(mid),
+                    self.fm_rate.t0,
+                    self.doppler.t0,
+                ]
+            ),
+            np.asarray(self.fm_rate.coefficients, dtype=np.float64),
+            np.asarray(self.doppler.coefficients, dtype=np.float64),
+            out.reshape(-1),
         )
+        return out if out.ndim else out[()]
+
+
+@numba.njit(cache=True)
+def _horner(coefficients, x):  # pragma: no cover - numba
+    """``sum_k c_k x^k`` in the order of ``numpy.polynomial.polynomial.polyval``."""
+    n = coefficients.size
+    acc = coefficients[n - 1]
+    for k in range(n - 2, -1, -1):
+        acc = coefficients[k] + acc * x
+    return acc
+
+
+@numba.njit(cache=True, parallel=True)
+def _carrier_phase(line, sample, constants, fm_rate, doppler, out):  # pragma: no cover - numba
+    """``ψ`` per point; ``constants``: τ0, f_s, lines/2, Δt, k_s, η_c(τ_mid), t0 of k_a, f_ηc."""
+    tau0, fs, half_lines, dt, ks, mid, fm_t0, dc_t0 = (
+        constants[0], constants[1], constants[2], constants[3],
+        constants[4], constants[5], constants[6], constants[7],
+    )  # fmt: skip
+    n = line.size
+    chunk = 2048
+    for c in numba.prange((n + chunk - 1) // chunk):
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            tau = tau0 + sample[i] / fs
+            eta = (line[i] - half_lines) * dt
+            ka = _horner(fm_rate, tau - fm_t0)
+            fdc = _horner(doppler, tau - dc_t0)
+            delta = eta - (-fdc / ka - mid)
+            out[i] = math.pi * (ka * ks / (ka - ks)) * (delta * delta) + 2.0 * math.pi * fdc * delta
+
+
+def rotate(values, phase, sign: float = 1.0) -> np.ndarray:
+    """``values · exp(j · sign · phase)`` as complex64, computed on numba's threads.
+
+    The carrier is removed (``sign = −1``) from a burst window or put back (``+1``) at the
+    output positions with this.  The phase is taken modulo 2π in double precision before its
+    cosine and sine, so phases of 10⁸ rad (``4πR/λ``) keep their fraction of a radian; the
+    product is formed in double precision and rounded to complex64 once.
+
+    Parameters
+    ----------
+    values : array_like of complex
+        Samples to rotate.
+    phase : array_like of float
+        Phase in radians, broadcast to the shape of ``values``.
+    sign : float
+        ``+1`` or ``−1``.
+
+    Returns
+    -------
+    ndarray of complex64
+        The rotated samples, the shape of ``values``.
+    """
+    values = np.asarray(values)
+    phase = np.broadcast_to(np.asarray(phase, dtype=np.float64), values.shape)
+    out = np.empty(values.shape, dtype=np.complex64)
+    _rotate(
+        np.ascontiguousarray(values, dtype=np.complex64).reshape(-1),
+        np.ascontiguousarray(phase).reshape(-1),
+        float(sign),
+        out.reshape(-1),
+    )
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _rotate(values, phase, sign, out):  # pragma: no cover - numba
+    n = values.size
+    chunk = 2048
+    two_pi = 2.0 * math.pi
+    for c in numba.prange((n + chunk - 1) // chunk):
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            angle = phase[i] % two_pi
+            z = complex(values[i])
+            out[i] = z * complex(math.cos(angle), sign * math.sin(angle))

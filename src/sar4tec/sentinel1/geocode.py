@@ -5,7 +5,7 @@ and the DEM, so all dates land on the same grid without any image matching:
 
 1. the pixel's height comes from the ellipsoidal DEM (bilinear);
 2. its zero-Doppler azimuth time ``t`` and slant range ``R`` follow from the orbit
-   (:func:`sar4tec.sentinel1.geometry.zero_doppler_range`);
+   (:func:`sar4tec.sentinel1.geometry.zero_doppler_solve`);
 3. ``(t, R)`` become fractional burst coordinates ``(line, sample)``, with the bistatic azimuth
    delay of the IPF's time tagging (:meth:`sar4tec.sentinel1.burst.Burst.radar_coordinates`);
 4. of the bursts whose valid samples hold the whole interpolation kernel, the pixel takes the
@@ -25,11 +25,16 @@ only the scattering phase and what changed ``R`` since the DEM was made remain; 
 ``d`` toward the satellite between two dates gives ``angle(sec · conj(ref)) = 4π d / λ``.
 Pixels that no (chosen) burst covers, or whose kernel would touch invalid samples, are NaN.
 The grid is processed in blocks; memory is bounded by the block and the burst windows under it.
+Within a block the per-pixel work (DEM heights, zero-Doppler solution, burst margins, carrier,
+interpolation) runs in numba kernels on numba's threads (a rule's ``threads``,
+:func:`sar4tec.rulelog.set_threads`), split into chunks that do not depend on the thread
+count, so neither does the result.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -37,14 +42,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import h5py
+import numba
 import numpy as np
 
 from sar4tec.files import atomic_output
 from sar4tec.grid import Grid
 from sar4tec.sentinel1.burst import Burst, BurstReader
 from sar4tec.sentinel1.cslc import CslcMetadata, create_cslc
-from sar4tec.sentinel1.deramp import TopsRamp
-from sar4tec.sentinel1.geometry import zero_doppler_range
+from sar4tec.sentinel1.deramp import TopsRamp, rotate
+from sar4tec.sentinel1.geometry import zero_doppler_solve
 from sar4tec.sentinel1.interpolate import DEFAULT_TAPS, SincKernel, interpolate
 from sar4tec.sentinel1.orbit import Orbit
 from sar4tec.stack.blocks import iter_blocks
@@ -98,18 +104,22 @@ class _Source:
     def margin(self, line: np.ndarray, sample: np.ndarray) -> np.ndarray:
         """Distance (m) from the edges of the valid area; −inf where the kernel leaves it."""
         a = self.burst.annotation
-        kernel = self.kernel
-        hr, hc = kernel.half
-        start = np.floor(line) - (hr - 1)  # first line under the kernel
-        inside = np.isfinite(start) & (start >= 0) & (start < self.lo.size)
-        k = np.where(inside, start, 0).astype(np.int64)
-        lo, hi = self.lo[k], self.hi[k]
-        first_col = np.floor(sample) - (hc - 1)
-        inside &= (first_col >= lo) & (first_col + kernel.taps[1] - 1 <= hi)
-        azimuth = np.minimum(line - self.valid_lines[0], self.valid_lines[1] - line)
-        rng = np.minimum(sample - lo, hi - sample)
-        metres = np.minimum(azimuth * a.azimuth_pixel_spacing, rng * a.range_pixel_spacing)
-        return np.where(inside, metres, -np.inf)
+        line, sample = np.broadcast_arrays(
+            np.asarray(line, dtype=np.float64), np.asarray(sample, dtype=np.float64)
+        )
+        out = np.empty(line.shape)
+        _margin(
+            np.ascontiguousarray(line).reshape(-1),
+            np.ascontiguousarray(sample).reshape(-1),
+            self.lo,
+            self.hi,
+            self.kernel.half,
+            self.kernel.taps[1],
+            (float(self.valid_lines[0]), float(self.valid_lines[1])),
+            (float(a.azimuth_pixel_spacing), float(a.range_pixel_spacing)),
+            out.reshape(-1),
+        )
+        return out
 
     def values(self, line: np.ndarray, sample: np.ndarray, slant_range: np.ndarray) -> np.ndarray:
         """Deramped, interpolated, reramped and flattened values at burst coordinates."""
@@ -120,13 +130,39 @@ class _Source:
         s1 = int(np.floor(sample.max())) + hc + 1
         window = self.reader.read((l0, l1), (s0, s1))
         carrier = self.ramp.phase(np.arange(l0, l1)[:, None], np.arange(s0, s1)[None, :])
-        window = window * np.exp(-1j * carrier).astype(np.complex64)
+        window = rotate(window, carrier, -1.0)
         value = interpolate(window, line - l0, sample - s0, self.kernel)
         phase = (
             self.ramp.phase(line, sample)
             + (4.0 * np.pi / self.burst.annotation.wavelength) * slant_range
         )
-        return (value * np.exp(1j * np.mod(phase, 2.0 * np.pi))).astype(np.complex64)
+        return rotate(value, phase, 1.0)
+
+
+@numba.njit(cache=True, parallel=True)
+def _margin(line, sample, lo, hi, half, range_taps, valid_lines, spacing, out):  # pragma: no cover
+    """:meth:`_Source.margin` per target, into ``out``.
+
+    The kernel's first column and last column must lie within ``lo[k] … hi[k]``, the samples
+    that every line under a kernel starting at line ``k`` holds valid; else ``−inf``.
+    """
+    n = line.size
+    chunk = 2048
+    for c in numba.prange((n + chunk - 1) // chunk):
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            out[i] = -np.inf
+            row, col = line[i], sample[i]
+            if not (np.isfinite(row) and np.isfinite(col)):
+                continue
+            k = math.floor(row) - (half[0] - 1)  # first line under the kernel
+            if k < 0 or k >= lo.size:
+                continue
+            first_col = math.floor(col) - (half[1] - 1)
+            if not (first_col >= lo[k] and first_col + range_taps - 1 <= hi[k]):
+                continue
+            azimuth = min(row - valid_lines[0], valid_lines[1] - row)
+            rng = min(col - lo[k], hi[k] - col)
+            out[i] = min(azimuth * spacing[0], rng * spacing[1])
 
 
 def acquisition_orbit(bursts: Sequence[Burst]) -> Orbit:
@@ -142,19 +178,23 @@ def acquisition_orbit(bursts: Sequence[Burst]) -> Orbit:
     return Orbit.from_state_vectors(times, np.concatenate(position), np.concatenate(velocity))
 
 
-def read_heights(dem, grid: Grid) -> np.ndarray:
+def read_heights(
+    dem, grid: Grid, *, latlon: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Bilinear heights of an open DEM (rasterio dataset, any CRS) at the grid's pixel centres.
 
     The pixel centres are transformed into the DEM's CRS when it differs from the grid's (a UTM
-    grid over an EPSG:4326 DEM).  The fractional DEM position of a pixel is computed from its
-    absolute coordinates, so a pixel gets the same height whatever block it is read in.  NaN
-    outside the DEM or at no-data.
+    grid over an EPSG:4326 DEM); ``latlon``, the grid's ``grid.latlon()`` when the caller has
+    it, saves that transformation for a DEM in EPSG:4326.  The fractional DEM position of a
+    pixel is computed from its absolute coordinates, so a pixel gets the same height whatever
+    block it is read in.  NaN outside the DEM or at no-data.
     """
     from rasterio.windows import Window
-    from scipy.ndimage import map_coordinates
 
     y, x = grid.meshgrid()
-    if dem.crs.to_string() != grid.crs:
+    if latlon is not None and dem.crs.to_string() == "EPSG:4326":
+        y, x = latlon
+    elif dem.crs.to_string() != grid.crs:
         from pyproj import Transformer
 
         x, y = Transformer.from_crs(grid.crs, dem.crs.to_string(), always_xy=True).transform(x, y)
@@ -171,22 +211,47 @@ def read_heights(dem, grid: Grid) -> np.ndarray:
     values = dem.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
     if dem.nodata is not None:
         values[values == dem.nodata] = np.nan
-    rr, cc = rows - r0, cols - c0
-    inside = (rr >= 0) & (rr <= r1 - r0 - 1) & (cc >= 0) & (cc <= c1 - c0 - 1)
-    out[inside] = map_coordinates(values, [rr[inside], cc[inside]], order=1, mode="nearest")
+    _bilinear(
+        values,
+        np.ascontiguousarray(rows - r0, dtype=np.float64),
+        np.ascontiguousarray(cols - c0, dtype=np.float64),
+        out,
+    )
     return out
 
 
+@numba.njit(cache=True, parallel=True)
+def _bilinear(values, rows, cols, out):  # pragma: no cover - numba
+    """Bilinear ``values`` at fractional ``(rows, cols)`` (2-D arrays) into ``out``.
+
+    Points outside ``values`` are left as they are.  The four posts always enter, so a NaN post
+    makes NaN (as ``scipy.ndimage.map_coordinates(order=1)``); a post beyond the last row or
+    column is the last one (``mode="nearest"``), weighted by 0.
+    """
+    nr, nc = values.shape
+    for i in numba.prange(rows.shape[0]):
+        for j in range(rows.shape[1]):
+            r, c = rows[i, j], cols[i, j]
+            if not (0.0 <= r <= nr - 1 and 0.0 <= c <= nc - 1):
+                continue
+            i0, j0 = int(math.floor(r)), int(math.floor(c))
+            i1, j1 = min(i0 + 1, nr - 1), min(j0 + 1, nc - 1)
+            fr, fc = r - i0, c - j0
+            top = (1.0 - fc) * values[i0, j0] + fc * values[i0, j1]
+            bottom = (1.0 - fc) * values[i1, j0] + fc * values[i1, j1]
+            out[i, j] = (1.0 - fr) * top + fr * bottom
+
+
 def _zero_doppler(
-    orbit: Orbit, grid: Grid, heights: np.ndarray
+    orbit: Orbit, grid: Grid, heights: np.ndarray, latlon=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mask of pixels with a height, and their zero-Doppler azimuth time and slant range."""
     known = np.isfinite(heights)
     if not known.any():
         return known, np.empty(0), np.empty(0)
-    lat, lon = grid.latlon()
-    azimuth_time, slant_range = zero_doppler_range(orbit, lat[known], lon[known], heights[known])
-    return known, azimuth_time, slant_range
+    lat, lon = grid.latlon() if latlon is None else latlon
+    azimuth_time, slant_range = zero_doppler_solve(orbit, lat, lon, heights)
+    return known, azimuth_time[known], slant_range[known]
 
 
 def _farthest_from_edges(
@@ -219,15 +284,16 @@ def choose_bursts(
     heights: np.ndarray,
     *,
     bistatic: bool = True,
+    latlon: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """The mosaicking rule on one block: per pixel, an index into ``sources``.
 
     The chosen burst holds the whole kernel on valid samples, and the pixel lies farthest (in
     metres) from the edges of its valid area; :data:`NO_BURST` where no burst holds the pixel
-    or its height is unknown.
+    or its height is unknown.  ``latlon``: the block's ``grid.latlon()`` if already computed.
     """
     out = np.full(grid.shape, NO_BURST, dtype=np.int16)
-    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights)
+    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights, latlon)
     if known.any():
         out[known] = _farthest_from_edges(
             sources, orbit.reference_epoch, azimuth_time, slant_range, bistatic
@@ -243,16 +309,18 @@ def geocode_block(
     *,
     bistatic: bool = True,
     choice: np.ndarray | None = None,
+    latlon: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Complex values of one block of the output grid.
 
     ``choice`` (block shape) gives per pixel the index into ``sources`` of the burst to take
     (:data:`NO_BURST`: none), e.g. from the frame's burst map; pixels whose chosen burst does
     not hold the whole kernel on valid samples stay NaN, no other burst replaces it.  Without
-    ``choice`` the block's own geometry chooses (:func:`choose_bursts`).
+    ``choice`` the block's own geometry chooses (:func:`choose_bursts`).  ``latlon``: the
+    block's ``grid.latlon()`` if already computed (a UTM grid's costs a transformation).
     """
     out = np.full(grid.shape, np.nan + 0j, dtype=np.complex64)
-    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights)
+    known, azimuth_time, slant_range = _zero_doppler(orbit, grid, heights, latlon)
     if not known.any():
         return out
     epoch = orbit.reference_epoch
@@ -338,8 +406,14 @@ def write_burst_map(
             )
             for block in iter_blocks(grid.shape, (block_size, block_size)):
                 sub = grid.window(*block.core)
+                latlon = sub.latlon()
                 choice = choose_bursts(
-                    sources, orbit, sub, read_heights(dem, sub), bistatic=bistatic
+                    sources,
+                    orbit,
+                    sub,
+                    read_heights(dem, sub, latlon=latlon),
+                    bistatic=bistatic,
+                    latlon=latlon,
                 )
                 index[block.core] = choice
                 covered += int((choice != NO_BURST).sum())
@@ -479,13 +553,15 @@ def geocode_acquisition(
             pixels = create_cslc(h5, grid, meta, polarization)
             for block in iter_blocks(grid.shape, (block_size, block_size)):
                 sub = grid.window(*block.core)
+                latlon = sub.latlon()
                 values = geocode_block(
                     sources,
                     orbit,
                     sub,
-                    read_heights(dem, sub),
+                    read_heights(dem, sub, latlon=latlon),
                     bistatic=bistatic,
                     choice=None if chosen is None else chosen.block(block.core),
+                    latlon=latlon,
                 )
                 pixels[block.core] = values
                 covered += int(np.isfinite(values).sum())

@@ -113,6 +113,173 @@ def zero_doppler_range(orbit: Orbit, lat, lon, height) -> tuple[np.ndarray, np.n
     return t, np.linalg.norm(position - target, axis=-1)
 
 
+def zero_doppler_solve(
+    orbit: Orbit,
+    lat,
+    lon,
+    height,
+    *,
+    tolerance_s: float = 1e-7,
+    max_iterations: int = 20,
+) -> tuple[np.ndarray, np.ndarray]:
+    """geo2rdr of many targets in parallel: zero-Doppler time (s since the orbit epoch) and range.
+
+    The same solution as :func:`zero_doppler_range` (Newton on ``(X - P(t)) · V(t) = 0`` with
+    the Hermite orbit), computed per target in a numba kernel that evaluates the orbit inline
+    and runs on numba's threads (:func:`numba.set_num_threads`), with no temporary arrays
+    beyond the outputs.  Each target starts from the solution of the previous target of its
+    chunk of 1024 (neighbouring pixels of a grid have nearly the same time), the first from the
+    closest approach of the targets' centre; it stops when its own step is below
+    ``tolerance_s``.  The chunks do not depend on the thread count, so neither do the results.
+
+    Parameters
+    ----------
+    orbit : Orbit
+        Earth-fixed orbit spanning the targets' zero-Doppler times.
+    lat, lon, height : array_like
+        Geodetic coordinates (degrees, metres above the WGS84 ellipsoid), broadcast together.
+        Targets with a non-finite coordinate (e.g. no DEM height) get NaN.
+    tolerance_s : float
+        Newton stops when the step is below this (s).
+    max_iterations : int
+        Most Newton steps per target.
+
+    Returns
+    -------
+    azimuth_time, slant_range : ndarray
+        Seconds since ``orbit.reference_epoch`` and metres, the broadcast shape of the inputs.
+
+    Raises
+    ------
+    ValueError
+        If the orbit does not pass the targets' centre, or a target is seen outside the time
+        span of the orbit.
+    RuntimeError
+        If a target does not converge in ``max_iterations`` steps.
+    """
+    lat, lon, height = (
+        np.ascontiguousarray(v, dtype=np.float64)
+        for v in np.broadcast_arrays(
+            np.asarray(lat, np.float64), np.asarray(lon, np.float64), np.asarray(height, np.float64)
+        )
+    )
+    shape = lat.shape
+    t = np.full(shape, np.nan)
+    r = np.full(shape, np.nan)
+    finite = np.isfinite(lat) & np.isfinite(lon) & np.isfinite(height)
+    if not finite.any():
+        return t, r
+    centre = geodetic_to_ecef(lat[finite].mean(), lon[finite].mean(), height[finite].mean())
+    start = _closest_approach_time(orbit, centre)
+    status = _geo2rdr(
+        lat.reshape(-1),
+        lon.reshape(-1),
+        height.reshape(-1),
+        orbit.time,
+        np.ascontiguousarray(orbit.position),
+        np.ascontiguousarray(orbit.velocity),
+        start,
+        tolerance_s,
+        max_iterations,
+        t.reshape(-1),
+        r.reshape(-1),
+    )
+    if status == 2:
+        raise ValueError("some targets are seen outside the time span of the orbit")
+    if status == 1:
+        raise RuntimeError("zero-Doppler iterations did not converge")
+    return t, r
+
+
+#: targets per chunk of :func:`_geo2rdr` (each chunk is solved in order by one thread)
+_GEO2RDR_CHUNK = 1024
+
+
+@numba.njit(cache=True)
+def _hermite(times, position, velocity, t, p, v, a):  # pragma: no cover - numba
+    """Position, velocity, acceleration of the cubic Hermite orbit at ``t`` (into p, v, a)."""
+    k = np.searchsorted(times, t, side="right") - 1
+    k = min(max(k, 0), times.size - 2)
+    h = times[k + 1] - times[k]
+    s = (t - times[k]) / h
+    s2 = s * s
+    s3 = s2 * s
+    for c in range(3):
+        p0, p1 = position[k, c], position[k + 1, c]
+        v0, v1 = velocity[k, c] * h, velocity[k + 1, c] * h
+        p[c] = (
+            (2 * s3 - 3 * s2 + 1) * p0
+            + (s3 - 2 * s2 + s) * v0
+            + (-2 * s3 + 3 * s2) * p1
+            + (s3 - s2) * v1
+        )
+        v[c] = (
+            (6 * s2 - 6 * s) * p0
+            + (3 * s2 - 4 * s + 1) * v0
+            + (-6 * s2 + 6 * s) * p1
+            + (3 * s2 - 2 * s) * v1
+        ) / h
+        a[c] = ((12 * s - 6) * p0 + (6 * s - 4) * v0 + (6 - 12 * s) * p1 + (6 * s - 2) * v1) / (
+            h * h
+        )
+
+
+@numba.njit(cache=True, parallel=True)
+def _geo2rdr(
+    lat, lon, height, times, position, velocity, start, tol, max_iter, t_out, r_out
+):  # pragma: no cover - numba
+    """Per-target Newton geo2rdr; returns 0, 1 (not converged) or 2 (outside the orbit)."""
+    n = lat.size
+    chunk = _GEO2RDR_CHUNK
+    chunks = (n + chunk - 1) // chunk
+    status = np.zeros(chunks, dtype=np.int64)
+    t_min, t_max = times[0], times[-1]
+    for c in numba.prange(chunks):
+        p = np.empty(3)
+        v = np.empty(3)
+        a = np.empty(3)
+        x = np.empty(3)
+        guess = start
+        for i in range(c * chunk, min((c + 1) * chunk, n)):
+            h = height[i]
+            if not (np.isfinite(lat[i]) and np.isfinite(lon[i]) and np.isfinite(h)):
+                continue
+            phi = math.radians(lat[i])
+            lam = math.radians(lon[i])
+            sl = math.sin(phi)
+            cl = math.cos(phi)
+            nr = WGS84_A / math.sqrt(1.0 - WGS84_E2 * sl * sl)
+            x[0] = (nr + h) * cl * math.cos(lam)
+            x[1] = (nr + h) * cl * math.sin(lam)
+            x[2] = (nr * (1.0 - WGS84_E2) + h) * sl
+            t = guess
+            converged = False
+            for _ in range(max_iter):
+                _hermite(times, position, velocity, min(max(t, t_min), t_max), p, v, a)
+                doppler = 0.0
+                slope = 0.0
+                for k in range(3):
+                    rel = x[k] - p[k]
+                    doppler += rel * v[k]
+                    slope += rel * a[k] - v[k] * v[k]
+                step = -doppler / slope
+                t += step
+                if abs(step) < tol:
+                    converged = True
+                    break
+            if not converged:
+                status[c] = max(status[c], 1)
+                continue
+            if t < t_min or t > t_max:
+                status[c] = 2
+                continue
+            _hermite(times, position, velocity, t, p, v, a)
+            t_out[i] = t
+            r_out[i] = math.sqrt((p[0] - x[0]) ** 2 + (p[1] - x[1]) ** 2 + (p[2] - x[2]) ** 2)
+            guess = t
+    return status.max() if chunks else 0
+
+
 def zero_doppler_geometry(
     orbit: Orbit,
     lat,

@@ -117,7 +117,7 @@ def _weights(table, fraction, out):
 def _interpolate(data, rows, cols, row_table, col_table, out):
     rtaps, ctaps = row_table.shape[1], col_table.shape[1]
     nrows, ncols = data.shape
-    chunk = 4096
+    chunk = 256  # 256 chunks in a 256 x 256 block: work for as many threads
     for first in numba.prange((rows.size + chunk - 1) // chunk):
         wr = np.empty(rtaps)
         wc = np.empty(ctaps)
@@ -135,13 +135,19 @@ def _interpolate(data, rows, cols, row_table, col_table, out):
                 continue
             _weights(row_table, r - ir, wr)
             _weights(col_table, c - ic, wc)
-            acc = 0j
+            # real weights: real and imaginary parts accumulate separately (no complex products)
+            acc_re = 0.0
+            acc_im = 0.0
             for a in range(rtaps):
-                line = 0j
+                line_re = 0.0
+                line_im = 0.0
                 for b in range(ctaps):
-                    line += wc[b] * data[r0 + a, c0 + b]
-                acc += wr[a] * line
-            out[p] = acc
+                    z = data[r0 + a, c0 + b]
+                    line_re += wc[b] * z.real
+                    line_im += wc[b] * z.imag
+                acc_re += wr[a] * line_re
+                acc_im += wr[a] * line_im
+            out[p] = complex(acc_re, acc_im)
 
 
 def interpolate(data: np.ndarray, rows, cols, kernel: SincKernel = DEFAULT_KERNEL) -> np.ndarray:
