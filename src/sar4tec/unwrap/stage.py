@@ -128,6 +128,13 @@ def run_unwrap(
                  n_ifg, len(trip))  # fmt: skip
         if config["closure"]["action"] != "none" and len(trip) == 0:
             log.warning("the network has no triplets: unwrapping errors cannot be checked")
+        net = config["network"]
+        if net["type"] == "nearest" and net["neighbours"] <= 3 and config["method"] == "snaphu":
+            log.warning(
+                "nearest-%d network: a badly unwrapped date holds half (or more) of the "
+                "interferograms bridging it, so its errors can become whole-cycle steps of all "
+                "later dates; 6 neighbours avoid this (docs/unwrap.md)", net["neighbours"]
+            )  # fmt: skip
         usable = ~water & (np.nan_to_num(tcoh) >= config["mask"]["temporal_coherence"])
         if not usable.any():
             raise ValueError(
