@@ -5,9 +5,12 @@ temporary folder: every product must exist, a rerun must have nothing to do, and
 must match the truth within what the simulated noise allows.
 """
 
+import json
+
 import pytest
-from demo_accuracy import velocity_accuracy
 from workflow_runs import run_demo
+
+from sar4tec.validation import evaluate_frame
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +29,11 @@ def test_every_product_exists_and_a_rerun_has_nothing_to_do(demo_run):
 
 
 def test_velocity_matches_the_truth_within_the_simulated_noise(demo_run):
-    report, floor_rms = velocity_accuracy(demo_run)
+    report = evaluate_frame(
+        demo_run / "results/demo", demo_run / "data/demo/truth.h5", demo_run / "work/demo"
+    )
+    (demo_run / "accuracy.json").write_text(json.dumps(report, indent=1))
+    floor_rms = report["noise_floor"]
     velocity = report["velocity"]
     # The turbulence and orbit ramps are in the data and in no correction: their velocity
     # (floor_rms, ~0.5 mm/yr for 51 dates over 6.6 years) is the error floor. Phase noise of
@@ -35,8 +42,11 @@ def test_velocity_matches_the_truth_within_the_simulated_noise(demo_run):
     # GNSS tie an offset of sigma_GNSS,LOS / sqrt(stations) ~ 0.3 mm/yr: hence 2 x floor + 0.3.
     assert 0.2 < floor_rms < 1.5
     assert velocity["rmse"] < 2.0 * floor_rms + 0.3
-    # issue 6: the GNSS-calibrated velocity matches the truth in the product frame
-    assert abs(velocity["bias"]) < 0.3
+    # issue 6: the GNSS-calibrated velocity matches the truth in the product frame, within
+    # twice the 1-sigma the reference stage states for its tie (~0.4 mm/yr: sigma_GNSS,LOS
+    # and the InSAR velocity noise at ~8 stations); a wrong frame or plate rotation would be
+    # off by several mm/yr
+    assert abs(velocity["bias"]) < 2.0 * report["gnss_tie_sigma"] < 1.0
     assert report["truth_reference_frame"].startswith("EURA-fixed")
     # the corrections (troposphere above all) reduce the error
     assert report["relative_corrected"]["rmse"] < report["relative_raw"]["rmse"]

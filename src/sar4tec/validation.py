@@ -10,6 +10,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from sar4tec.files import decimal_years, read_times
+
 
 def _read_tif(path: Path) -> np.ndarray:
     import rasterio
@@ -45,6 +47,26 @@ def error_statistics(
     return stats
 
 
+def untouchable_velocity_noise(truth_path: str | Path, reference: tuple[int, int]) -> np.ndarray:
+    """Per-pixel velocity (mm/yr) of the truth's turbulence and orbit ramps, relative to a pixel.
+
+    No correction removes these components, so their velocity is the error floor of any
+    processing: the least-squares rate (with annual and semi-annual terms, as the inversion
+    fits) of turbulence + ramp, relative to ``reference`` (row, col).
+    """
+    with h5py.File(truth_path, "r") as f:
+        times = read_times(f)
+        noise = f["turbulence"][()].astype(np.float64) + f["ramp"][()]
+    years = decimal_years(times, times[0])
+    noise -= noise[:, reference[0], reference[1]][:, None, None]
+    w = 2 * np.pi * years
+    design = np.column_stack(
+        [np.ones_like(years), years, np.sin(w), np.cos(w), np.sin(2 * w), np.cos(2 * w)]
+    )
+    rate = np.linalg.pinv(design)[1]
+    return np.tensordot(rate, noise, axes=(0, 0))
+
+
 def evaluate_frame(results_dir: str | Path, truth_path: str | Path, work_dir: str | Path) -> dict:
     """Accuracy of a processed synthetic frame against its truth (mm/yr).
 
@@ -53,7 +75,10 @@ def evaluate_frame(results_dir: str | Path, truth_path: str | Path, work_dir: st
                             truth in the same frame, with ``velocity_std.tif`` coverage;
     ``relative_corrected``, ``relative_raw``
                             the inversion's velocity with and without corrections, relative to
-                            the reference pixel, vs the truth relative to the same pixel.
+                            the reference pixel, vs the truth relative to the same pixel;
+    ``noise_floor``         RMS over the valid pixels of :func:`untouchable_velocity_noise`;
+    ``gnss_tie_sigma``      the 1-sigma the reference stage states for its GNSS tie
+                            (``calibrated.h5``), at the median pixel.
     """
     results_dir, work_dir = Path(results_dir), Path(work_dir)
     with h5py.File(truth_path, "r") as f:
@@ -76,4 +101,8 @@ def evaluate_frame(results_dir: str | Path, truth_path: str | Path, work_dir: st
             estimate = np.where(mask, f[dataset][()] * 1000.0, np.nan)
             sigma = np.where(mask, f["velocity_std"][()] * 1000.0, np.nan)
             report[name] = error_statistics(estimate, relative_truth, sigma)
+    floor = untouchable_velocity_noise(truth_path, (row, col))[mask]
+    report["noise_floor"] = float(np.sqrt(np.mean((floor - floor.mean()) ** 2)))
+    with h5py.File(work_dir / "calibrated.h5", "r") as f:
+        report["gnss_tie_sigma"] = 1000.0 * float(np.nanmedian(f["calibration_surface_std"][()]))
     return report
