@@ -85,23 +85,12 @@ class TopsRamp:
             mid_range_time=annotation.mid_range_time,
         )
 
-    def doppler_centroid_rate(self, range_time) -> np.ndarray:
-        """``k_t(τ)`` in Hz/s."""
-        ka = self.fm_rate(range_time)
-        ks = self.steering_doppler_rate
-        return ka * ks / (ka - ks)
-
-    def reference_time(self, range_time) -> np.ndarray:
-        """``η_ref(τ)`` in seconds from the burst centre."""
-        mid = -self.doppler(self.mid_range_time) / self.fm_rate(self.mid_range_time)
-        return -self.doppler(range_time) / self.fm_rate(range_time) - mid
-
     def phase(self, line, sample) -> np.ndarray:
         """Carrier phase ``ψ`` (rad) at burst coordinates; the arguments broadcast.
 
-        Evaluated per point on numba's threads (the formula of the module notes, with
-        :meth:`doppler_centroid_rate` and :meth:`reference_time` written out, the range
-        polynomials by Horner's rule as ``numpy.polynomial.polynomial.polyval``).
+        Evaluated per point on numba's threads: the formula of the module notes, with
+        ``k_t(τ)`` and ``η_ref(τ)`` from the range polynomials by Horner's rule (as
+        ``numpy.polynomial.polynomial.polyval``).
         """
         line, sample = np.broadcast_arrays(
             np.asarray(line, dtype=np.float64), np.asarray(sample, dtype=np.float64)
